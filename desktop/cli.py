@@ -1,0 +1,65 @@
+"""Command-line entry point: `shipscan [--demo] [--db PATH]` opens the window; sub-commands do the rest.
+
+Each sub-command lives in `desktop.commands.<name>` and exposes `register(subparsers, common)`, which adds
+its parser(s) and sets `func(args) -> int` as the default. Nothing here imports Qt, so the command-line
+tools start fast and run on machines without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from desktop import __version__
+
+#: Modules under desktop.commands that register sub-commands, in the order `--help` lists them.
+COMMAND_MODULES = ("simulate", "extract", "scan", "registration")
+
+
+def common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options shared by the window and every sub-command.
+
+    On sub-parsers the defaults are suppressed, so `shipscan --demo scan` and `shipscan scan --demo` both work.
+    """
+    default = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="run against the built-in simulators of Front, OpenAI and Ship24 (no accounts needed)")
+    parent.add_argument("--db", metavar="PATH", default=default,
+                        help="the SQLite database to use (default: $SHIPSCAN_DB or the user data directory)")
+    parent.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
+                        help="log more (repeat for debug)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shipscan", parents=[common_options(suppress=False)],
+        description="Find shipments in Front conversations, review them, and track them with Ship24. "
+                    "Without a sub-command, opens the desktop app.")
+    parser.add_argument("--version", action="version", version=f"shipscan {__version__}")
+    parser.set_defaults(func=_run_gui)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    shared = common_options(suppress=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"desktop.commands.{name}")
+        module.register(subparsers, shared)
+    return parser
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from desktop import app  # imported late: Qt is heavy and the other commands don't need it
+
+    return app.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse `argv` (default: sys.argv[1:]) and run the chosen command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,65 @@
+"""Where Shipscan keeps its files: the database, logs, settings, and the bundled resources.
+
+Works the same from a source checkout, an installed wheel and a PyInstaller bundle (`sys._MEIPASS`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "shipscan"
+
+
+def resources_dir() -> Path:
+    """The `resources/` folder: next to the package in a checkout, inside the bundle when frozen."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource(*parts: str) -> Path:
+    """Path of one bundled resource file, e.g. `resource("prompts", "extract_shipments.md")`."""
+    return resources_dir().joinpath(*parts)
+
+
+def data_dir() -> Path:
+    """Per-user data directory (created on first use)."""
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    """Per-user settings directory (created on first use). Never holds secrets."""
+    path = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    path = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    """`$SHIPSCAN_DB` if set, else `shipscan.sqlite3` in the user data directory."""
+    env = os.environ.get("SHIPSCAN_DB")
+    return Path(env) if env else data_dir() / "shipscan.sqlite3"
+
+
+def demo_db_path() -> Path:
+    """The demo has a database of its own so it never mixes with real shipments."""
+    return data_dir() / "demo.sqlite3"
+
+
+def resolve_db_path(db: str | None, demo: bool) -> Path:
+    """The database a command uses: `--db` wins, then the demo database with `--demo`, then the default."""
+    if db:
+        return Path(db)
+    return demo_db_path() if demo else default_db_path()

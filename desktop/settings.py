@@ -1,0 +1,74 @@
+"""User settings (no secrets): endpoints, model, budgets, registration policy and scan defaults.
+
+Stored as JSON in the user config directory. Environment variables `FRONT_API_URL`, `OPENAI_BASE_URL`
+and `SHIP24_API_URL` override the stored endpoints. Keys live in `desktop.secrets`, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from desktop import paths
+
+FRONT_DEFAULT_URL = "https://api2.frontapp.com"
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+SHIP24_DEFAULT_URL = "https://api.ship24.com"
+
+ENDPOINT_ENV = {"front_url": "FRONT_API_URL", "openai_url": "OPENAI_BASE_URL", "ship24_url": "SHIP24_API_URL"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the user can set except keys. Immutable: change with `dataclasses.replace`."""
+
+    front_url: str = FRONT_DEFAULT_URL
+    openai_url: str = OPENAI_DEFAULT_URL
+    ship24_url: str = SHIP24_DEFAULT_URL
+    model: str = "gpt-4.1-mini"
+    #: Share of the company's Front budget this app may use (the rest is for other integrations).
+    front_budget_share: float = 0.8
+    #: When True, every shipment waits for a person to approve it before it is registered.
+    approve_all_by_hand: bool = False
+    batch_size: int = 50
+    concurrent_batches: int = 3
+    extractor: str = "llm"
+    #: Skip the LLM for conversations where the engine finds no plausible candidate at all.
+    llm_prefilter: bool = True
+    #: Per-conversation token budget for the text sent to the LLM.
+    llm_token_budget: int = 6000
+    #: Minutes between automatic tracking-status refreshes while the app runs (0 = never).
+    status_refresh_minutes: int = 60
+
+    def with_env(self) -> Settings:
+        """These settings with endpoint environment variables applied on top."""
+        overrides = {name: os.environ[env] for name, env in ENDPOINT_ENV.items() if os.environ.get(env)}
+        return replace(self, **overrides)
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / "settings.json"
+
+
+def load(path: Path | None = None) -> Settings:
+    """Settings from `path` (default: the user config file); unknown or invalid fields are ignored."""
+    path = path or settings_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    known = {f.name: f.type for f in fields(Settings)}
+    clean = {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else {}
+    try:
+        return Settings(**clean)
+    except TypeError:
+        return Settings()
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    path = path or settings_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    tmp.replace(path)
