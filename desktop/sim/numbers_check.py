@@ -16,11 +16,11 @@ def _mod10_value(char: str) -> int:
 
 
 def mod10_check(serial: str, evens: int, odds: int, reverse: bool = False) -> str:
-    """Weighted mod 10: 1st, 3rd, ... characters (1-based odd) times `odds`, the others times `evens`."""
+    """Weighted mod 10: characters at even 0-based index times `evens`, the others times `odds`."""
     seq = serial[::-1] if reverse else serial
     total = 0
     for index, char in enumerate(seq):
-        total += _mod10_value(char) * (evens if index % 2 else odds)
+        total += _mod10_value(char) * (odds if index % 2 else evens)
     return str((10 - total % 10) % 10)
 
 
@@ -46,7 +46,7 @@ _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 def s10_check(serial: str) -> str:
     """UPU S10: weights 8,6,4,2,3,5,9,7 over the 8 digits; 11 - sum % 11 with 10 -> 0 and 11 -> 5."""
-    total = sum(int(c) * w for c, w in zip(serial, _S10_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(serial, _S10_WEIGHTS, strict=True))
     check = 11 - total % 11
     return "0" if check == 10 else "5" if check == 11 else str(check)
 
@@ -64,7 +64,7 @@ def mod37_36_check(serial: str) -> str:
 
 def sum_product_check(serial: str, weights: tuple[int, ...], mod1: int = 11, mod2: int = 10) -> str:
     """FedEx style: sum(digit * weight) % mod1 % mod2, weights aligned from the serial's start."""
-    total = sum(int(c) * w for c, w in zip(serial, weights))
+    total = sum(int(c) * w for c, w in zip(serial, weights, strict=True))
     return str(total % mod1 % mod2)
 
 

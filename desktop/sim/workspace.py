@@ -90,6 +90,8 @@ class Workspace:
     truth: dict[str, list[TruthShipment]]
     start: float = 0.0
     end: float = 0.0
+    #: conversation id -> wrong-check-digit numbers written into it (never real shipments; for tests)
+    decoys: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def truth_by_number(self) -> dict[str, TruthShipment]:
@@ -120,6 +122,7 @@ class Workspace:
             "inboxes": [asdict(i) for i in self.inboxes],
             "conversations": [asdict(c) for c in self.conversations],
             "truth": self.truth_dict(),
+            "decoys": self.decoys,
         }
         return json.dumps(data)
 
@@ -136,6 +139,7 @@ class Workspace:
             truth=truth,
             start=data.get("start", 0.0),
             end=data.get("end", 0.0),
+            decoys=data.get("decoys", {}),
         )
 
 

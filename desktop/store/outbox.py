@@ -16,10 +16,20 @@ same request and Ship24's idempotent create can never bill a second tracker.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
+from dataclasses import dataclass
 
-from desktop.store.tables import RegistrationRow, ShipmentRow, utcnow
+from peewee import fn
+
+from desktop.store.tables import (
+    RegistrationAttemptRow,
+    RegistrationRow,
+    ShipmentRow,
+    database,
+    utcnow,
+)
 
 WAITING_APPROVAL = "waiting_approval"
 QUEUED = "queued"
@@ -68,3 +78,329 @@ def enqueue(shipment: ShipmentRow) -> RegistrationRow:
         shipment=shipment, state=initial_state(shipment.review_state),
         client_tracker_id=payload["clientTrackerId"], payload=json.dumps(payload, sort_keys=True),
         created_at=now, updated_at=now)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Draining: due items, leases, attempts. Owned by REGISTRATION; every statement about the outbox lives here.
+#
+# A worker *claims* due rows by setting `lease_until` inside an IMMEDIATE transaction (so two processes
+# never claim the same row at once). The lease is the "in flight" marker: if the process dies, the lease
+# expires and the row is due again. Re-sending is free because the payload and clientTrackerId are frozen
+# and Ship24's create is idempotent.
+#
+# Pause: registration is paused while any row is in state `paused` (quota exhausted, key refused). Nothing
+# is claimed then; `resume()` or `retry_now()` lifts it. Keeping the pause in the rows means it survives a
+# restart without a separate settings table.
+# ---------------------------------------------------------------------------------------------------------
+
+#: Seconds an attempt may stay in flight before another worker may take the row over.
+LEASE_SECONDS = 60.0
+#: Review states that register by themselves; with "approve everything by hand" only "approved" does.
+AUTO_REVIEW_STATES = ("auto", "approved")
+HAND_REVIEW_STATES = ("approved",)
+RETRYABLE_STATES = (QUEUED, FAILED, PAUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One outbox row as `shipscan queue` and the retry queue show it."""
+
+    shipment_id: int
+    registration_id: int
+    tracking_number: str
+    courier: str
+    carrier: str | None
+    conversation_id: str
+    review_state: str
+    state: str
+    kind: str | None
+    attempts: int
+    next_attempt_at: float | None
+    last_error: str | None
+    tracker_id: str | None
+    in_flight: bool
+    reason: str
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptInfo:
+    at: float
+    outcome: str
+    http_status: int | None
+    message: str | None
+
+
+def _due_query(now: float, review_states: tuple[str, ...]):
+    lease_free = RegistrationRow.lease_until.is_null() | (RegistrationRow.lease_until < now)
+    due = RegistrationRow.next_attempt_at.is_null() | (RegistrationRow.next_attempt_at <= now)
+    return (RegistrationRow.select(RegistrationRow).join(ShipmentRow)
+            .where((RegistrationRow.state == QUEUED) & due & lease_free
+                   & ShipmentRow.review_state.in_(review_states)))
+
+
+def claim_due(now: float, *, limit: int = 100, lease_seconds: float = LEASE_SECONDS,
+              review_states: tuple[str, ...] = AUTO_REVIEW_STATES) -> list[RegistrationRow]:
+    """Lease up to `limit` due rows (oldest first) for one attempt; [] while registration is paused."""
+    with database.atomic("IMMEDIATE"):
+        if is_paused():
+            return []
+        rows = list(_due_query(now, review_states)
+                    .order_by(RegistrationRow.next_attempt_at.asc(nulls="first"), RegistrationRow.id)
+                    .limit(limit))
+        if rows:
+            (RegistrationRow.update(lease_until=now + lease_seconds)
+             .where(RegistrationRow.id.in_([r.id for r in rows])).execute())
+            for row in rows:
+                row.lease_until = now + lease_seconds
+    return rows
+
+
+def next_due_at(review_states: tuple[str, ...] = AUTO_REVIEW_STATES) -> float | None:
+    """Earliest time a queued row becomes due (its backoff or its lease ends); None if none or paused."""
+    if is_paused():
+        return None
+    rows = (RegistrationRow.select(RegistrationRow.next_attempt_at, RegistrationRow.lease_until)
+            .join(ShipmentRow)
+            .where((RegistrationRow.state == QUEUED) & ShipmentRow.review_state.in_(review_states)))
+    times = [max(r.next_attempt_at or 0.0, r.lease_until or 0.0) for r in rows]
+    return min(times) if times else None
+
+
+def release(registration_ids: list[int]) -> None:
+    """Give up leases without an attempt (the worker was cancelled before sending)."""
+    if registration_ids:
+        (RegistrationRow.update(lease_until=None)
+         .where(RegistrationRow.id.in_(registration_ids)).execute())
+
+
+def record_attempt(registration_id: int, *, outcome: str, state: str, kind: str | None = None,
+                   http_status: int | None = None, message: str | None = None,
+                   next_attempt_at: float | None = None, tracker_id: str | None = None,
+                   now: float | None = None) -> RegistrationRow | None:
+    """Keep one attempt and move the row to `state`, ending its lease. Returns the updated row.
+
+    A registered row is never downgraded (a second process may have registered it), and a row the user
+    dismissed while the attempt was in flight stays dismissed unless Ship24 registered it.
+    """
+    now = utcnow() if now is None else now
+    with database.atomic("IMMEDIATE"):
+        row = RegistrationRow.get_or_none(RegistrationRow.id == registration_id)
+        if row is None:
+            return None
+        RegistrationAttemptRow.create(registration=row, at=now, outcome=outcome, http_status=http_status,
+                                      message=message)
+        row.attempts += 1
+        row.lease_until = None
+        row.updated_at = now
+        if state == REGISTERED:
+            row.state, row.kind, row.last_error, row.next_attempt_at = REGISTERED, None, None, None
+            row.tracker_id = tracker_id or row.tracker_id
+            row.registered_at = row.registered_at or now
+        elif row.state not in (REGISTERED, DISMISSED):
+            row.state, row.kind, row.last_error, row.next_attempt_at = state, kind, message, next_attempt_at
+        row.save()
+    return row
+
+
+def is_paused() -> bool:
+    return RegistrationRow.select().where(RegistrationRow.state == PAUSED).exists()
+
+
+def pause_reason() -> str | None:
+    row = (RegistrationRow.select(RegistrationRow.last_error).where(RegistrationRow.state == PAUSED)
+           .order_by(RegistrationRow.updated_at.desc()).first())
+    return row.last_error if row else None
+
+
+def pause_all(reason: str, *, kind: str = "quota", now: float | None = None) -> list[int]:
+    """Pause every queued row (quota exhausted); returns the shipment ids that were paused."""
+    now = utcnow() if now is None else now
+    with database.atomic("IMMEDIATE"):
+        ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment)
+               .where(RegistrationRow.state == QUEUED)]
+        (RegistrationRow.update(state=PAUSED, kind=kind, last_error=reason, updated_at=now)
+         .where(RegistrationRow.state == QUEUED).execute())
+    return ids
+
+
+def resume(now: float | None = None) -> list[int]:
+    """Lift the pause: paused rows are queued again at once. Returns their shipment ids."""
+    now = utcnow() if now is None else now
+    with database.atomic("IMMEDIATE"):
+        ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment)
+               .where(RegistrationRow.state == PAUSED)]
+        (RegistrationRow.update(state=QUEUED, kind=None, next_attempt_at=None, attempts=0, updated_at=now)
+         .where(RegistrationRow.state == PAUSED).execute())
+    return ids
+
+
+def retry_now(shipment_ids: list[int] | None = None, *, break_leases: bool = False,
+              now: float | None = None) -> list[int]:
+    """Queue rows for an attempt right now, whatever their backoff said; None = every retryable row.
+
+    Retrying also lifts a pause (the user asked for it) and restarts the backoff count (`attempts`; the
+    attempt history is kept). With `break_leases`, rows held by another attempt are due at once too: safe,
+    because Ship24's idempotent create makes a duplicate send free. Returns the shipment ids queued.
+    """
+    now = utcnow() if now is None else now
+    condition = RegistrationRow.state.in_(RETRYABLE_STATES)
+    if shipment_ids is not None:
+        condition &= RegistrationRow.shipment.in_(list(shipment_ids))
+    with database.atomic("IMMEDIATE"):
+        ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment).where(condition)]
+        fields: dict = {"state": QUEUED, "kind": None, "next_attempt_at": None, "attempts": 0,
+                        "updated_at": now}
+        if break_leases:
+            fields["lease_until"] = None
+        RegistrationRow.update(**fields).where(condition).execute()
+        if shipment_ids is None or ids:
+            resume(now)
+    return ids
+
+
+def dismiss(shipment_ids: list[int], *, now: float | None = None) -> list[int]:
+    """Never register these (unless already registered). Returns the shipment ids dismissed."""
+    now = utcnow() if now is None else now
+    condition = RegistrationRow.shipment.in_(list(shipment_ids)) & (RegistrationRow.state != REGISTERED)
+    with database.atomic():
+        ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment).where(condition)]
+        (RegistrationRow.update(state=DISMISSED, kind=None, next_attempt_at=None, updated_at=now)
+         .where(condition).execute())
+    return ids
+
+
+def refreeze_payload(shipment: ShipmentRow, *, requeue: bool, now: float | None = None) -> RegistrationRow:
+    """After an edit of an unregistered shipment: new payload and clientTrackerId, backoff restarted;
+    `requeue` puts failed/paused rows back in the queue. Call inside the edit's transaction."""
+    now = utcnow() if now is None else now
+    row = RegistrationRow.get(RegistrationRow.shipment == shipment.id)
+    payload = payload_for(shipment)
+    row.payload = json.dumps(payload, sort_keys=True)
+    row.client_tracker_id = payload["clientTrackerId"]
+    row.attempts, row.updated_at = 0, now
+    if requeue and row.state in (FAILED, PAUSED, QUEUED):
+        row.state, row.kind, row.next_attempt_at = QUEUED, None, None
+    row.save()
+    return row
+
+
+def registration_for(shipment_id: int) -> RegistrationRow | None:
+    return RegistrationRow.get_or_none(RegistrationRow.shipment == shipment_id)
+
+
+def counts() -> dict[str, int]:
+    """Rows per state (every state present, zero included)."""
+    result = dict.fromkeys(STATES, 0)
+    for row in (RegistrationRow.select(RegistrationRow.state, fn.COUNT(RegistrationRow.id).alias("n"))
+                .group_by(RegistrationRow.state)):
+        result[row.state] = row.n
+    return result
+
+
+def attempts_for(shipment_id: int) -> list[AttemptInfo]:
+    """Every attempt of a shipment's registration, oldest first."""
+    query = (RegistrationAttemptRow.select().join(RegistrationRow)
+             .where(RegistrationRow.shipment == shipment_id).order_by(RegistrationAttemptRow.id))
+    return [AttemptInfo(a.at, a.outcome, a.http_status, a.message) for a in query]
+
+
+def queue_items(*, include_done: bool = False, shipment_ids: list[int] | None = None,
+                now: float | None = None) -> list[QueueItem]:
+    """What waits and why (registered and dismissed rows only with `include_done`), oldest first."""
+    now = utcnow() if now is None else now
+    query = RegistrationRow.select(RegistrationRow, ShipmentRow).join(ShipmentRow)
+    if not include_done:
+        query = query.where(RegistrationRow.state.not_in((REGISTERED, DISMISSED)))
+    if shipment_ids is not None:
+        query = query.where(RegistrationRow.shipment.in_(list(shipment_ids)))
+    paused = pause_reason()
+    return [_queue_item(row, now, paused) for row in query.order_by(RegistrationRow.id)]
+
+
+def _queue_item(row: RegistrationRow, now: float, paused: str | None) -> QueueItem:
+    ship = row.shipment
+    in_flight = bool(row.lease_until and row.lease_until > now and row.state == QUEUED)
+    return QueueItem(shipment_id=ship.id, registration_id=row.id, tracking_number=ship.tracking_number,
+                     courier=ship.courier, carrier=ship.carrier, conversation_id=ship.conversation_id,
+                     review_state=ship.review_state, state=row.state, kind=row.kind, attempts=row.attempts,
+                     next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+                     tracker_id=row.tracker_id, in_flight=in_flight,
+                     reason=_reason(row, now, in_flight, paused))
+
+
+def _clock_text(epoch: float) -> str:
+    return _dt.datetime.fromtimestamp(epoch).strftime("%H:%M:%S")
+
+
+def _reason(row: RegistrationRow, now: float, in_flight: bool, paused: str | None) -> str:
+    """Why the row waits, in words a support agent understands."""
+    if row.state == WAITING_APPROVAL:
+        return "Waiting for someone to approve this shipment."
+    if row.state == REGISTERED:
+        return f"Registered with Ship24 (tracker {row.tracker_id})."
+    if row.state == DISMISSED:
+        return "Dismissed: it will not be registered."
+    if row.state in (FAILED, PAUSED):
+        return row.last_error or "Registration failed."
+    if in_flight:
+        return "Being registered right now."
+    if paused:
+        return f"Registration is paused: {paused}"
+    if row.next_attempt_at and row.next_attempt_at > now:
+        last = f" Last attempt: {row.last_error}" if row.last_error else ""
+        return f"Will try again at {_clock_text(row.next_attempt_at)}.{last}"
+    return "Ready to register."
+
+
+# -- tracking status (written by desktop.core.status) ------------------------------------------------------
+
+#: Milestones after which a tracker's status no longer changes.
+FINAL_MILESTONES = ("delivered",)
+
+
+def registered_for_status(shipment_ids: list[int] | None = None, *, include_final: bool = False,
+                          checked_before: float | None = None) -> list[tuple[int, str]]:
+    """(shipment id, tracker id) of registered shipments whose status should be refreshed."""
+    query = (RegistrationRow.select(ShipmentRow.id, RegistrationRow.tracker_id).join(ShipmentRow)
+             .where((RegistrationRow.state == REGISTERED) & RegistrationRow.tracker_id.is_null(False)))
+    if shipment_ids is not None:
+        query = query.where(ShipmentRow.id.in_(list(shipment_ids)))
+    if not include_final:
+        query = query.where(ShipmentRow.milestone.is_null() | ShipmentRow.milestone.not_in(FINAL_MILESTONES))
+    if checked_before is not None:
+        query = query.where(ShipmentRow.status_checked_at.is_null()
+                            | (ShipmentRow.status_checked_at < checked_before))
+    return list(query.order_by(ShipmentRow.id).tuples())
+
+
+STATUS_FIELDS = ("milestone", "status_text", "latest_event", "latest_event_at", "expected_delivery")
+
+
+def save_status(shipment_id: int, *, checked_at: float, **status: str | None) -> bool:
+    """Store a tracker's status on its shipment; returns True when any status field changed."""
+    unknown = set(status) - set(STATUS_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown status fields {sorted(unknown)}")
+    with database.atomic():
+        row = ShipmentRow.get_by_id(shipment_id)
+        changed = any(getattr(row, name) != value for name, value in status.items())
+        (ShipmentRow.update(status_checked_at=checked_at, **status)
+         .where(ShipmentRow.id == shipment_id).execute())
+    return changed
+
+
+def status_rows(shipment_ids: list[int] | None = None) -> list[dict]:
+    """Registered shipments with their stored tracking status (for `shipscan status` and the GUI)."""
+    query = (ShipmentRow.select(ShipmentRow.id, ShipmentRow.tracking_number, ShipmentRow.carrier,
+                                RegistrationRow.tracker_id, ShipmentRow.milestone, ShipmentRow.status_text,
+                                ShipmentRow.latest_event, ShipmentRow.latest_event_at,
+                                ShipmentRow.expected_delivery, ShipmentRow.status_checked_at)
+             .join(RegistrationRow).where(RegistrationRow.state == REGISTERED))
+    if shipment_ids:
+        query = query.where(ShipmentRow.id.in_(list(shipment_ids)))
+    names = ("shipment_id", "tracking_number", "carrier", "tracker_id", "milestone", "status_text",
+             "latest_event", "latest_event_at", "expected_delivery", "checked_at")
+    return [dict(zip(names, row, strict=True)) for row in query.order_by(ShipmentRow.id).tuples()]

@@ -1,0 +1,134 @@
+"""The desktop app's composition root: `shipscan` / `shipscan --demo` end up in `main(args)`.
+
+Builds, in this order: logging, the QApplication, the crash handler, the qasync event loop, the services
+(settings, keys, database, API clients; with --demo the simulators and the demo database), the bridge
+with the registration worker, and the main window. On close it shuts them down in reverse: the scan is
+cancelled, the worker stopped, the window deleted, then the services close their clients and the database.
+
+This is the only module that knows every concrete class; everything else receives its dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import PySide6  # noqa: F401  -- must be imported before qasync, which picks the first binding it finds
+from PySide6.QtWidgets import QApplication
+
+import qasync  # noqa: E402  (after PySide6 on purpose)
+
+from desktop import __version__
+from desktop import log as applog
+from desktop.errors import ConfigurationError
+from desktop.gui.bridge import Bridge
+from desktop.gui.crash import CrashHandler, is_headless
+from desktop.gui.mainwindow import MainWindow
+from desktop.gui.messages import Messages
+
+log = logging.getLogger("shipscan.gui")
+
+
+def make_scanner_factory(svc):
+    """`(params, sink) -> Scanner` for the bridge: the extractor is chosen per scan (LLM or rules)."""
+
+    def make_scanner(params, sink):
+        from desktop.core.pipeline import Scanner
+
+        return Scanner(svc.front, svc.extractor(params.extractor), sink, settings=svc.settings, llm=svc.llm)
+
+    return make_scanner
+
+
+def compose(svc, messages: Messages, *, log_path=None) -> tuple[Bridge, MainWindow]:
+    """Build the bridge (with the registration worker and status refresher) and the main window."""
+    bridge = Bridge(svc, messages, make_scanner=make_scanner_factory(svc))
+    if hasattr(svc, "relay"):
+        svc.relay.sink = bridge.sink  # rate-limit waits of every client, also outside a scan
+    if svc.ship24 is not None:
+        from desktop.core.registration import RegistrationWorker
+        from desktop.core.status import StatusRefresher
+
+        bridge.worker = RegistrationWorker(svc.ship24, bridge.sink,
+                                           approve_all_by_hand=svc.settings.approve_all_by_hand)
+        bridge.refresher = StatusRefresher(svc.ship24, bridge.sink)
+    window = MainWindow(bridge, messages, log_path=log_path, llm_available=svc.llm is not None,
+                        demo=bool(getattr(svc, "demo", False)))
+    return bridge, window
+
+
+async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.LogSetup) -> int:
+    """Open the services and the window; return when the window has closed and everything shut down."""
+    from desktop.services import open_services
+
+    messages = Messages()
+    async with open_services(args) as svc:
+        for key in (svc.keys.front, svc.keys.openai, svc.keys.ship24):
+            setup.redactor.add_secret(key)
+        log.info("window opening (demo=%s, db=%s)", bool(getattr(svc, "demo", False)), svc.db_path)
+        bridge, window = compose(svc, messages, log_path=setup.log_path)
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)
+        app.aboutToQuit.connect(closed.set)
+        window.show()
+        window.start()
+        bridge.start_worker()
+        for notice in getattr(svc, "notices", ()):
+            messages.info(notice)
+        if svc.llm is None:
+            messages.info("No OpenAI key is set: scans use the rules extractor.")
+        if svc.ship24 is None:
+            messages.warning("No Ship24 key is set: shipments are found but not registered.")
+        await closed.wait()
+        await bridge.aclose()
+        window.hide()
+        window.deleteLater()
+    return 0
+
+
+def _setup_needed(app: QApplication, error: ConfigurationError) -> int:
+    """A key is missing: say which, and offer the settings dialog so the user can enter it."""
+    print(f"shipscan: {error}", file=sys.stderr)
+    if is_headless():
+        return 2
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop import settings as settings_mod
+    from desktop.gui.settingsdialog import SettingsDialog
+
+    QMessageBox.information(None, "Shipscan needs a key", f"{error}\n\nEnter it in the settings, then start "
+                                                          "Shipscan again. To try it without accounts, run "
+                                                          "`shipscan --demo`.")
+    SettingsDialog(settings_mod.load().with_env()).exec()
+    return 2
+
+
+def make_application() -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "shipscan"])
+    app.setApplicationName("Shipscan")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Shipscan")
+    app.setDesktopFileName("shipscan")
+    # The window decides when the app ends (it may first cancel a scan), not Qt's last-window rule.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the desktop app until its window closes; returns the process exit code."""
+    setup = applog.setup(getattr(args, "verbose", 0) or 0)
+    app = make_application()
+    crash = CrashHandler(setup.log_path, lambda: setup.ring.text(200)).install()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(run_window(app, args, setup))
+    except ConfigurationError as exc:
+        return _setup_needed(app, exc)
+    finally:
+        crash.uninstall()
+        asyncio.set_event_loop(None)
+        log.info("window closed")

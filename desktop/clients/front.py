@@ -1,0 +1,325 @@
+"""Front Core API client: search a date range, read every message of a conversation, list inboxes.
+
+Contract:
+- `search(since, until, inboxes)` yields pages of new `ConversationRef`s (deduplicated by id) for
+  conversations with activity in [since, until). The query is `after:<s> before:<s>` in epoch seconds in
+  the URL-encoded path, `limit=100`; `_pagination.next` is followed exactly as given. A repeated `next`
+  or a run of empty pages ends the listing (a server fault must not loop us forever). Front ANDs
+  filters, so several inboxes are searched one after another and merged.
+- `conversation_messages(id)` returns `(resolved_id, messages oldest first)`, every page of them; a merged
+  conversation answers 301 and is followed once.
+- Every request is paced by `FrontPacer` before any 429 (see front_pacing); 429s wait `retry-after` (at
+  least 1 s) and are retried, as are timeouts, resets and 5xx (a few times, with backoff). What still fails
+  raises the typed `desktop.clients.errors` family. Waits are reported through `on_wait(seconds, reason)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import re
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urljoin
+
+import httpx
+
+from desktop.clients.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiStatusError,
+    ApiTimeout,
+    AuthError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
+from desktop.clients.front_pacing import BudgetHeaders, FrontPacer
+from desktop.clients.ratelimit import WaitCallback
+from desktop.domain import ConversationRef, Inbox, Message
+
+log = logging.getLogger("shipscan.front")
+
+SERVICE = "front"
+PAGE_LIMIT = 100
+#: A listing that returns this many empty pages in a row (with a `next` link) is over.
+MAX_EMPTY_PAGES = 3
+_MESSAGE_ID = re.compile(r"/messages/(msg_[^/?#]+)")
+_CONVERSATION_ID = re.compile(r"/conversations/(cnv_[^/?#]+)")
+
+
+@dataclass
+class FrontStats:
+    """Counters since the client was made (the pipeline reports differences per run)."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    message_fetches: int = 0
+    search_requests: int = 0
+    retries: int = 0
+
+    def snapshot(self) -> dict[str, int]:
+        return {"requests": self.requests, "rate_limited": self.rate_limited,
+                "message_fetches": self.message_fetches, "search_requests": self.search_requests,
+                "retries": self.retries}
+
+
+class FrontClient:
+    """One company's Front API; share one instance between all tasks so they share the budget."""
+
+    def __init__(self, base_url: str, token: str, *, http: httpx.AsyncClient | None = None,
+                 budget_share: float = 0.8, on_wait: WaitCallback | None = None, timeout: float = 30.0,
+                 max_attempts: int = 6) -> None:
+        self._base = base_url.rstrip("/")
+        self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                               limits=httpx.Limits(max_connections=50))
+        self._max_attempts = max(1, max_attempts)
+        #: Called as `on_wait(seconds, reason)` when a request is held back for the budget (assignable:
+        #: the scanner points it at its event sink for the length of a run).
+        self.on_wait = on_wait
+        self.pacer = FrontPacer(budget_share=budget_share, on_wait=self._report_wait)
+        self.stats = FrontStats()
+        #: Front's `_total` for the last search (summed over inboxes); None until known.
+        self.last_total: int | None = None
+
+    def _report_wait(self, seconds: float, reason: str) -> None:
+        if self.on_wait is not None:
+            self.on_wait(seconds, reason)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> FrontClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- public API ---------------------------------------------------------------------------------------
+    async def inboxes(self) -> list[Inbox]:
+        """Every inbox the token can see."""
+        inboxes = []
+        async for results in self._pages(f"{self._base}/inboxes?limit={PAGE_LIMIT}", "inboxes", None):
+            inboxes += [Inbox(id=str(r["id"]), name=str(r.get("name") or r["id"])) for r in results]
+        return inboxes
+
+    async def search(self, since: float, until: float,
+                     inboxes: Iterable[str] = ()) -> AsyncIterator[list[ConversationRef]]:
+        """Pages of conversations with activity in [since, until), each conversation once."""
+        seen: set[str] = set()
+        self.last_total = None
+        for inbox in list(inboxes) or [None]:
+            url = f"{self._base}/conversations/search/{quote(search_query(since, until, inbox), safe='')}" \
+                  f"?limit={PAGE_LIMIT}"
+            async for results in self._pages(url, "search", "search"):
+                page = []
+                for raw in results:
+                    ref = parse_conversation(raw, inbox)
+                    if ref.id not in seen:
+                        seen.add(ref.id)
+                        page.append(ref)
+                if page:
+                    yield page
+
+    async def conversation_messages(self, conversation_id: str) -> tuple[str, list[Message]]:
+        """(id of the conversation that holds the messages, all its messages oldest first)."""
+        url = f"{self._base}/conversations/{quote(conversation_id, safe='')}/messages?limit={PAGE_LIMIT}"
+        response = await self._get(url, "messages", f"conversation:{conversation_id}")
+        resolved = conversation_id
+        if response.status_code == 301 or response.history:
+            url, resolved = self._redirect_target(response, conversation_id)
+            response = await self._get(url, "messages", f"conversation:{resolved}")
+            if response.status_code == 301:
+                raise MalformedResponse(SERVICE, f"{conversation_id} redirected more than once")
+        messages: dict[str, Message] = {}
+        async for results in self._pages(url, "messages", f"conversation:{resolved}", first=response):
+            for raw in results:
+                message = parse_message(raw, resolved)
+                messages[message.id] = message
+        return resolved, sorted(messages.values(), key=lambda m: (m.created_at, m.id))
+
+    # -- paging -------------------------------------------------------------------------------------------
+    async def _pages(self, url: str, kind: str, resource: str | None,
+                     first: httpx.Response | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """`_results` of every page from `url`, following `_pagination.next` exactly as given."""
+        visited: set[str] = set()
+        empty = 0
+        next_url: str | None = url
+        while next_url:
+            visited.add(next_url)
+            response = first if first is not None else await self._get(next_url, kind, resource)
+            first = None
+            data = _json(response)
+            results = data.get("_results")
+            if not isinstance(results, list):
+                raise MalformedResponse(SERVICE, f"no _results list in the answer to {kind}")
+            if kind == "search" and len(visited) == 1 and isinstance(data.get("_total"), int):
+                self.last_total = (self.last_total or 0) + data["_total"]
+            empty = 0 if results else empty + 1
+            if results:
+                yield results
+            next_url = (data.get("_pagination") or {}).get("next")
+            if next_url in visited:
+                log.warning("Front repeated a page link for %s; stopping the listing there", kind)
+                return
+            if empty >= MAX_EMPTY_PAGES:
+                log.warning("Front sent %d empty pages in a row for %s; stopping the listing", empty, kind)
+                return
+
+    def _redirect_target(self, response: httpx.Response, conversation_id: str) -> tuple[str, str]:
+        """URL of the surviving conversation's messages and its id, from a 301 (or a followed redirect)."""
+        if response.status_code != 301:          # the http client followed it already
+            target = str(response.url)
+        else:
+            location = response.headers.get("location")
+            if not location:
+                raise MalformedResponse(SERVICE, f"301 without Location for {conversation_id}")
+            target = urljoin(str(response.request.url), location)
+        found = _CONVERSATION_ID.search(target)
+        if not found:
+            raise MalformedResponse(SERVICE, f"301 for {conversation_id} points to {target}")
+        resolved = found.group(1)
+        if "/messages" not in target:
+            target = f"{self._base}/conversations/{quote(resolved, safe='')}/messages?limit={PAGE_LIMIT}"
+        log.debug("conversation %s was merged into %s", conversation_id, resolved)
+        return target, resolved
+
+    # -- one request, paced and retried ---------------------------------------------------------------
+    async def _get(self, url: str, kind: str, resource: str | None) -> httpx.Response:
+        """GET `url` within the budget; returns a 2xx or 301 answer, raises ApiError otherwise."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._send(url, kind, resource)
+            except (ApiTimeout, ApiConnectionError) as exc:
+                if attempt >= self._max_attempts:
+                    raise
+                await self._backoff(attempt, exc)
+                continue
+            if response.status_code == 429:
+                headers = BudgetHeaders.parse(response.headers)
+                self.stats.rate_limited += 1
+                wait = self.pacer.rate_limited(kind, headers, resource)
+                log.info("Front 429 on %s (tier %s); waiting %.1f s", kind, headers.tier, wait)
+                if attempt >= self._max_attempts:
+                    raise RateLimited(SERVICE, _error_message(response), wait, tier=headers.tier)
+                self.stats.retries += 1
+                continue                       # the pacer now holds the next attempt back
+            if response.status_code >= 500 and attempt < self._max_attempts:
+                await self._backoff(attempt, _status_error(response))
+                continue
+            if response.status_code < 300 or response.status_code == 301:
+                return response
+            raise _status_error(response)
+
+    async def _send(self, url: str, kind: str, resource: str | None) -> httpx.Response:
+        await self.pacer.before(kind, resource)
+        headers = None
+        try:
+            response = await self._http.get(url, headers=self._auth)
+            headers = BudgetHeaders.parse(response.headers)
+        except httpx.TimeoutException as exc:
+            raise ApiTimeout(SERVICE, f"no answer to {kind} ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise ApiConnectionError(SERVICE, f"{kind}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.pacer.done(kind, headers)
+            self.stats.requests += 1
+            if kind == "search":
+                self.stats.search_requests += 1
+            elif kind == "messages":
+                self.stats.message_fetches += 1
+        return response
+
+    async def _backoff(self, attempt: int, exc: ApiError) -> None:
+        self.stats.retries += 1
+        delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+        log.info("Front: %s; retrying in %.1f s", exc, delay)
+        await asyncio.sleep(delay)
+
+
+# -- parsing -----------------------------------------------------------------------------------------------
+def search_query(since: float, until: float, inbox: str | None = None) -> str:
+    """The search query for activity in [since, until).
+
+    Whether Front's bounds are inclusive is not documented, so `after:` starts one second early: a
+    conversation just outside the range costs a little, one inside it must never be missed.
+    """
+    parts = [f"after:{math.floor(since) - 1}", f"before:{math.ceil(until)}"]
+    if inbox:
+        parts.append(f"inbox:{inbox}")
+    return " ".join(parts)
+
+
+def parse_conversation(raw: Any, inbox: str | None = None) -> ConversationRef:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise MalformedResponse(SERVICE, "a conversation without an id")
+    related = (raw.get("_links") or {}).get("related") or {}
+    found = _MESSAGE_ID.search(str(related.get("last_message") or ""))
+    activity = raw.get("updated_at") or raw.get("created_at") or 0.0
+    inboxes = tuple(str(i.get("id") if isinstance(i, dict) else i) for i in raw.get("inboxes") or ())
+    recipient = raw.get("recipient") or {}
+    return ConversationRef(
+        id=str(raw["id"]), subject=str(raw.get("subject") or ""), status=str(raw.get("status") or ""),
+        inbox_ids=inboxes or ((inbox,) if inbox else ()), last_message_id=found.group(1) if found else None,
+        last_activity_at=float(activity), customer=_person(recipient.get("name"), recipient.get("handle")))
+
+
+def parse_message(raw: Any, conversation_id: str) -> Message:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise MalformedResponse(SERVICE, "a message without an id")
+    sender = None
+    for recipient in raw.get("recipients") or ():
+        if isinstance(recipient, dict) and recipient.get("role") == "from":
+            sender = _person(recipient.get("name"), recipient.get("handle"))
+            break
+    author = raw.get("author") or {}
+    if sender is None and isinstance(author, dict):
+        sender = " ".join(p for p in (author.get("first_name"), author.get("last_name")) if p) or None
+    return Message(
+        id=str(raw["id"]), conversation_id=conversation_id, created_at=float(raw.get("created_at") or 0.0),
+        is_inbound=bool(raw.get("is_inbound")), sender=sender or "", subject=str(raw.get("subject") or ""),
+        body_html=str(raw.get("body") or ""), text=raw.get("text"), blurb=str(raw.get("blurb") or ""))
+
+
+def _person(name: Any, handle: Any) -> str | None:
+    if name and handle and name != handle:
+        return f"{name} <{handle}>"
+    return str(name or handle) if (name or handle) else None
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise MalformedResponse(SERVICE, f"invalid JSON (HTTP {response.status_code})") from exc
+    if not isinstance(data, dict):
+        raise MalformedResponse(SERVICE, "the answer is not a JSON object")
+    return data
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("_error") or {}
+        return str(error.get("message") or error.get("title") or response.reason_phrase)
+    except (ValueError, AttributeError):
+        return response.text[:200] or response.reason_phrase
+
+
+def _status_error(response: httpx.Response) -> ApiStatusError:
+    status, message = response.status_code, _error_message(response)
+    if status in (401, 403):
+        return AuthError(SERVICE, status, message)
+    if status == 404:
+        return NotFound(SERVICE, status, message)
+    if status >= 500:
+        return ServerError(SERVICE, status, message)
+    return ApiStatusError(SERVICE, status, message)

@@ -1,0 +1,430 @@
+"""OpenAI-compatible LLM client: one structured-output call, paced, retried, counted and classified.
+
+`LlmClient.parse(instructions, text, schema)` sends one request (Chat Completions `chat.completions.parse`
+by default, or the Responses API `responses.parse` with `api="responses"`) asking for JSON that fits the
+pydantic `schema` (strict structured outputs), at temperature 0, and returns the parsed object.
+
+Why our own retry loop (the SDK's is switched off with `max_retries=0`): so every attempt is counted and
+every failure classified, so a 429 pauses *all* callers (not just the one that got it), and so malformed
+JSON, refusals and cut-off answers (which the SDK never retries) are retried too.
+
+Pacing before any 429: the `x-ratelimit-*` headers of every answer (OpenAI sends them; Ollama and vLLM
+do not) set the RPM and TPM `RateLimiter`s, and when the remaining requests/tokens run low both limiters
+pause until enough of the budget is back. Waits are reported through `on_wait(seconds, reason)`.
+
+Retried (exponential backoff with jitter, up to `max_retries` retries): 408/409/429, 5xx, timeouts,
+connection errors, malformed JSON, refusals and cut-off answers (`finish_reason == "length"`; the output
+budget doubles on each retry). A 429 waits what the server says (`retry-after-ms`, then `retry-after`,
+then the `x-ratelimit-reset-*` header of the exhausted limit). Not retried: 400, 401/403, 404,
+`insufficient_quota`, and a `retry-after` longer than `max_retry_after`. After the last attempt the error
+is raised as the `desktop.clients.errors` family (service "openai"):
+
+    RateLimited (QuotaExceeded: temporary=False), ServerError, AuthError, NotFound, ApiStatusError,
+    ApiTimeout, ApiConnectionError, MalformedResponse (Refused, CutOff: the model's answer itself was bad)
+
+Keys are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import httpx2
+import openai
+import pydantic
+
+from desktop.clients.errors import (ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AuthError,
+                                    MalformedResponse, NotFound, RateLimited, ServerError)
+from desktop.clients.ratelimit import RateLimiter
+
+log = logging.getLogger("shipscan.llm")
+
+SERVICE = "openai"
+T = TypeVar("T", bound=pydantic.BaseModel)
+WaitCallback = Callable[[float, str], None]
+_UNLIMITED = 1_000_000.0          # per minute: "no limit known yet" for the limiters
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class QuotaExceeded(RateLimited):
+    """429 `insufficient_quota`: the account is out of credit. Retrying later does not help."""
+
+    @property
+    def temporary(self) -> bool:  # type: ignore[override]
+        return False
+
+
+class Refused(MalformedResponse):
+    """The model refused to answer (a `refusal` instead of JSON)."""
+
+
+class CutOff(MalformedResponse):
+    """The answer was cut off by the output-token limit (`finish_reason == "length"`)."""
+
+
+@dataclass(slots=True)
+class LlmStats:
+    """Counts over the client's life. `calls` counts HTTP requests sent (every attempt)."""
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    failures: int = 0
+    #: Failed attempts by kind ("rate_limited", "server", "timeout", "connection", "malformed",
+    #: "refusal", "cut_off", "status").
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CallUsage:
+    """What one `parse` call cost, over all of its attempts (filled in even when the call fails)."""
+
+    attempts: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LlmReply(Generic[T]):
+    parsed: T
+    tokens_in: int
+    tokens_out: int
+    attempts: int
+    request_id: str | None = None
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds in an `x-ratelimit-reset-*` value: Go-style ("12ms", "1s", "6m0s", "1h2m3.5s") or plain."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)", value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """The server's requested wait: `retry-after-ms`, else `retry-after` (seconds; HTTP dates ignored)."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+def _int_header(headers: Any, name: str) -> int | None:
+    try:
+        return int(float(headers.get(name)))
+    except (TypeError, ValueError):
+        return None
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth retrying; `error` is what to raise at the end."""
+
+    def __init__(self, error: ApiError, kind: str, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.kind = kind
+        self.wait = wait
+
+
+class LlmClient:
+    """Structured-output calls to an OpenAI-compatible server (see the module docstring).
+
+    Args:
+        base_url: e.g. "https://api.openai.com/v1" or "http://127.0.0.1:11434/v1" (Ollama).
+        api_key: the key (any non-empty string for servers that ignore it).
+        model: the model name sent with every request.
+        max_retries: retries after the first attempt (so `max_retries + 1` attempts at most).
+        timeout: per-attempt timeout in seconds, or an `httpx2.Timeout`.
+        on_wait: called as `on_wait(seconds, reason)` for waits of a second or more (pacing, 429, backoff).
+        api: "chat" (Chat Completions, default: Ollama and vLLM speak it) or "responses".
+        rpm, tpm: known request/token budgets per minute (otherwise learnt from the headers).
+        rate_period: the seconds those budgets cover (60 at OpenAI; tests scale the simulator's window).
+        max_output_tokens: output budget per call (None: the server's default); doubles on a cut-off.
+        temperature: None to omit it (some reasoning models reject it).
+        backoff_base, backoff_max: exponential backoff in seconds (tests scale them down).
+        max_retry_after: a server-requested wait longer than this is not waited for (RateLimited raised).
+        http_client: an `httpx2.AsyncClient` to use (tests); by default the SDK's own, or one with
+            `trust_env=False` for loopback URLs (a broken SSL_CERT_FILE must not stop a local server).
+    """
+
+    def __init__(self, base_url: str, api_key: str, model: str, *, max_retries: int = 4,
+                 timeout: float | httpx2.Timeout = 60.0, on_wait: WaitCallback | None = None,
+                 api: str = "chat", rpm: float | None = None, tpm: float | None = None,
+                 rate_period: float = 60.0, max_output_tokens: int | None = 2000,
+                 temperature: float | None = 0.0,
+                 backoff_base: float = 0.5, backoff_max: float = 20.0, max_retry_after: float = 120.0,
+                 http_client: httpx2.AsyncClient | None = None) -> None:
+        if api not in ("chat", "responses"):
+            raise ValueError(f"api must be 'chat' or 'responses', not {api!r}")
+        if not isinstance(timeout, httpx2.Timeout):
+            timeout = httpx2.Timeout(timeout, connect=min(10.0, timeout))
+        if http_client is None and urlsplit(base_url).hostname in _LOOPBACK:
+            http_client = openai.DefaultAsyncHttpx2Client(trust_env=False, timeout=timeout)
+        self._sdk = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=timeout,
+                                       http_client=http_client)
+        self.model = model
+        self.api = api
+        self.max_retries = max(0, max_retries)
+        self.max_output_tokens = max_output_tokens
+        self.temperature = temperature
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self._on_wait = on_wait
+        self.stats = LlmStats()
+        self.rate_period = rate_period
+        self._rpm = RateLimiter(rpm or _UNLIMITED, rate_period, burst=max(1.0, (rpm or _UNLIMITED) / 10),
+                                name="OpenAI requests", on_wait=on_wait)
+        self._tpm = RateLimiter(tpm or _UNLIMITED, rate_period, burst=tpm or _UNLIMITED,
+                                name="OpenAI tokens", on_wait=on_wait)
+        self._tpm_burst = tpm or _UNLIMITED
+        self._last_cost = 1000.0
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (call before the event loop closes)."""
+        await self._sdk.close()
+
+    async def parse(self, instructions: str, text: str, schema: type[T], *, cost: int | None = None,
+                    usage: CallUsage | None = None) -> LlmReply[T]:
+        """Ask the model for `schema` given `instructions` (system) and `text` (user); see module docstring.
+
+        Args:
+            cost: estimated input tokens (for TPM pacing; default ~chars/4); the output budget is added.
+            usage: filled in with attempts and tokens as they happen (also when the call fails).
+
+        Raises:
+            ApiError: a subclass from `desktop.clients.errors` (or QuotaExceeded/Refused/CutOff) once retries
+                are exhausted or the error is not temporary.
+        """
+        usage = usage if usage is not None else CallUsage()
+        if cost is None:
+            cost = (len(instructions) + len(text)) // 4
+        out_budget = self.max_output_tokens
+        for attempt in range(self.max_retries + 1):
+            # Servers count the output budget against TPM too (OpenAI and the simulator do).
+            await self._pace(cost + (out_budget or 500))
+            try:
+                return await self._attempt(instructions, text, schema, out_budget, usage)
+            except _Retry as retry:
+                self._count_error(retry.kind)
+                if retry.kind == "cut_off" and out_budget:
+                    out_budget *= 2   # temperature 0 gives the same cut-off again with the same budget
+                if attempt >= self.max_retries:
+                    self.stats.failures += 1
+                    raise retry.error from retry.__cause__
+                self.stats.retries += 1
+                await self._backoff(attempt, retry)
+        raise AssertionError("unreachable")
+
+    # -- one attempt ---------------------------------------------------------------------------------
+
+    async def _attempt(self, instructions: str, text: str, schema: type[T], out_budget: int | None,
+                       usage: CallUsage) -> LlmReply[T]:
+        self.stats.calls += 1
+        usage.attempts += 1
+        try:
+            raw = await self._send(instructions, text, schema, out_budget)
+        except openai.APIStatusError as err:
+            self._learn_limits(err.response.headers)
+            raise self._status_error(err) from err
+        except openai.APITimeoutError as err:
+            raise _Retry(ApiTimeout(SERVICE, "no answer within the timeout"), "timeout") from err
+        except openai.APIConnectionError as err:
+            raise _Retry(ApiConnectionError(SERVICE, f"connection failed: {err}"), "connection") from err
+        self._learn_limits(raw.headers)
+        body = self._body(raw)
+        self._count_tokens(body, usage)
+        self._check_answer(body)
+        parsed = self._parsed(raw)
+        return LlmReply(parsed, usage.tokens_in, usage.tokens_out, usage.attempts,
+                        raw.headers.get("x-request-id"))
+
+    async def _send(self, instructions: str, text: str, schema: type[T], out_budget: int | None) -> Any:
+        options: dict[str, Any] = {}
+        if self.temperature is not None:
+            options["temperature"] = self.temperature
+        if self.api == "responses":
+            if out_budget:
+                options["max_output_tokens"] = out_budget
+            return await self._sdk.responses.with_raw_response.parse(
+                model=self.model, instructions=instructions, input=text, text_format=schema, **options)
+        if out_budget:
+            options["max_completion_tokens"] = out_budget
+        return await self._sdk.chat.completions.with_raw_response.parse(
+            model=self.model, response_format=schema, **options,
+            messages=[{"role": "system", "content": instructions}, {"role": "user", "content": text}])
+
+    @staticmethod
+    def _body(raw: Any) -> dict[str, Any]:
+        try:
+            body = json.loads(raw.http_response.content)
+        except ValueError as err:
+            raise _Retry(MalformedResponse(SERVICE, "the answer is not JSON"), "malformed") from err
+        if not isinstance(body, dict):
+            raise _Retry(MalformedResponse(SERVICE, "the answer is not a JSON object"), "malformed")
+        return body
+
+    def _count_tokens(self, body: dict[str, Any], usage: CallUsage) -> None:
+        data = body.get("usage") or {}
+        tokens_in = data.get("prompt_tokens", data.get("input_tokens")) or 0
+        tokens_out = data.get("completion_tokens", data.get("output_tokens")) or 0
+        if isinstance(tokens_in, int) and isinstance(tokens_out, int):
+            usage.tokens_in += tokens_in
+            usage.tokens_out += tokens_out
+            self.stats.tokens_in += tokens_in
+            self.stats.tokens_out += tokens_out
+
+    def _check_answer(self, body: dict[str, Any]) -> None:
+        """Classify refusals and cut-offs from the raw body (the SDK raises for some, not all)."""
+        if self.api == "responses":
+            reason = (body.get("incomplete_details") or {}).get("reason")
+            if body.get("status") == "incomplete" or reason:
+                raise _Retry(CutOff(SERVICE, f"answer incomplete ({reason or 'unknown'})"), "cut_off")
+            for item in body.get("output") or []:
+                for part in (item.get("content") or []) if isinstance(item, dict) else []:
+                    if isinstance(part, dict) and part.get("type") == "refusal":
+                        raise _Retry(Refused(SERVICE, f"refused: {part.get('refusal', '')[:200]}"),
+                                     "refusal")
+            return
+        choices = body.get("choices") or []
+        if not choices or not isinstance(choices[0], dict):
+            raise _Retry(MalformedResponse(SERVICE, "the answer has no choices"), "malformed")
+        choice = choices[0]
+        if choice.get("finish_reason") == "length":
+            raise _Retry(CutOff(SERVICE, "answer cut off (finish_reason length)"), "cut_off")
+        refusal = (choice.get("message") or {}).get("refusal")
+        if refusal or choice.get("finish_reason") == "content_filter":
+            raise _Retry(Refused(SERVICE, f"refused: {str(refusal or 'content filter')[:200]}"), "refusal")
+
+    def _parsed(self, raw: Any) -> Any:
+        try:
+            result = raw.parse()
+        except openai.LengthFinishReasonError as err:
+            raise _Retry(CutOff(SERVICE, "answer cut off (finish_reason length)"), "cut_off") from err
+        except openai.ContentFilterFinishReasonError as err:
+            raise _Retry(Refused(SERVICE, "refused by the content filter"), "refusal") from err
+        except (pydantic.ValidationError, ValueError, openai.APIResponseValidationError) as err:
+            raise _Retry(MalformedResponse(SERVICE, f"the answer does not fit the schema: {_short(err)}"),
+                         "malformed") from err
+        if self.api == "responses":
+            parsed = result.output_parsed
+        else:
+            parsed = result.choices[0].message.parsed if result.choices else None
+        if parsed is None:
+            raise _Retry(MalformedResponse(SERVICE, "the answer holds no JSON content"), "malformed")
+        return parsed
+
+    def _status_error(self, err: openai.APIStatusError) -> Exception:
+        """Map an HTTP error status to our family; temporary ones come back wrapped in `_Retry`."""
+        status, headers = err.status_code, err.response.headers
+        body = err.body if isinstance(err.body, dict) else {}
+        code, kind = body.get("code") or None, body.get("type") or None
+        message = str(body.get("message") or err.message)[:300]
+        if status == 429:
+            self.stats.rate_limited += 1
+            if "insufficient_quota" in (code, kind):
+                return QuotaExceeded(SERVICE, message, 0.0, code, kind)
+            wait = retry_after_seconds(headers) or self._reset_wait(headers, kind)
+            error = RateLimited(SERVICE, message, wait or 0.0, code, kind)
+            if wait is not None and wait > self.max_retry_after:
+                return error
+            return _Retry(error, "rate_limited", wait)
+        if status in (401, 403):
+            return AuthError(SERVICE, status, message, code)
+        if status == 404:
+            return NotFound(SERVICE, status, message, code)
+        if status >= 500:
+            return _Retry(ServerError(SERVICE, status, message, code), "server", retry_after_seconds(headers))
+        if status in (408, 409, 425):
+            return _Retry(ApiStatusError(SERVICE, status, message, code), "status", retry_after_seconds(headers))
+        return ApiStatusError(SERVICE, status, message, code)
+
+    # -- pacing and backoff --------------------------------------------------------------------------
+
+    async def _pace(self, cost: int) -> None:
+        self._last_cost = float(cost)
+        await self._rpm.acquire(1.0)
+        # A cost above the bucket size would never fit: clamp it (the server would refuse it anyway).
+        await self._tpm.acquire(min(float(cost), self._tpm_burst))
+
+    def _learn_limits(self, headers: Any) -> None:
+        """Adopt the announced limits and pause before the budget runs out (x-ratelimit-* headers)."""
+        if headers is None:
+            return
+        for limiter, unit, need in ((self._rpm, "requests", 1.0), (self._tpm, "tokens", self._last_cost)):
+            limit = _int_header(headers, f"x-ratelimit-limit-{unit}")
+            remaining = _int_header(headers, f"x-ratelimit-remaining-{unit}")
+            reset = parse_duration(headers.get(f"x-ratelimit-reset-{unit}"))
+            if limit and limit > 0:
+                burst = max(1.0, limit / 10) if unit == "requests" else float(limit)
+                limiter.set_rate(limit, self.rate_period, burst=burst)
+                if unit == "tokens":
+                    self._tpm_burst = float(limit)
+            if remaining is None or reset is None:
+                continue
+            margin = need * 2 if unit == "requests" else need   # in-flight calls use the budget too
+            if remaining < margin:
+                # Nothing left: wait for the reset (exact for a fixed window; for OpenAI's refilling bucket
+                # it is cautious, but our own pacing never drains it, so other traffic did). Nearly
+                # nothing left: the budget refills evenly until `reset`, wait for the share we lack.
+                short = margin - remaining
+                used = (limit - remaining) if limit and limit > remaining else None
+                wait = reset if remaining <= 0 or not used else reset * min(1.0, short / used)
+                limiter.pause_for(wait, f"OpenAI {unit} per minute nearly used up")
+
+    def _reset_wait(self, headers: Any, kind: str | None) -> float | None:
+        """For a 429 without retry-after: the reset time of the exhausted limit."""
+        units = ("tokens",) if kind == "tokens" else ("requests",) if kind == "requests" else (
+            "requests", "tokens")
+        waits = [parse_duration(headers.get(f"x-ratelimit-reset-{u}")) for u in units
+                 if _int_header(headers, f"x-ratelimit-remaining-{u}") == 0]
+        waits = [w for w in waits if w is not None]
+        return max(waits) if waits else None
+
+    async def _backoff(self, attempt: int, retry: _Retry) -> None:
+        """Wait before the next attempt; a 429 pauses every caller through the limiters."""
+        delay = min(self.backoff_max, self.backoff_base * 2 ** attempt) * random.uniform(0.5, 1.0)
+        if retry.wait is not None:
+            delay = retry.wait + random.uniform(0.0, 0.1 * self.backoff_base)   # spread the herd a little
+        log.info("openai attempt %d failed (%s): %s; retrying in %.2f s", attempt + 1, retry.kind,
+                 retry.error.message, delay)
+        if retry.kind == "rate_limited":
+            limiter = self._tpm if isinstance(retry.error, RateLimited) and retry.error.tier == "tokens" \
+                else self._rpm
+            limiter.pause_for(delay, "OpenAI rate limit (429)")
+            return   # the next `_pace` waits (and reports the wait)
+        if delay >= 1.0 and self._on_wait is not None:
+            self._on_wait(delay, f"OpenAI {retry.kind} error, retrying")
+        await asyncio.sleep(delay)
+
+    def _count_error(self, kind: str) -> None:
+        self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+
+
+def _short(err: Exception) -> str:
+    text = str(err).replace("\n", " ")
+    return text[:200]

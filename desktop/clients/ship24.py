@@ -1,0 +1,419 @@
+"""Async client of the Ship24 Tracking API (`/public/v1`): tracker creation, results, couriers.
+
+Contracts:
+- Every request is paced BEFORE it is sent by a per-endpoint `RateLimiter` (Ship24 counts per endpoint in
+  1-second windows: create 10/s, bulk 3/s, results 10/s, couriers 1/s). A response announcing
+  `RateLimit-Remaining: 0` (or `X-RateLimit-Remaining: 0`) pauses that endpoint until the announced reset, so
+  the client keeps under the limit instead of discovering it by a 429. A 429 that still happens pauses the
+  endpoint for `Retry-After` and raises `RateLimited`.
+- Nothing is retried here: the registration worker decides (it owns backoff and the outbox). Creation is
+  idempotent on Ship24's side, so re-sending the same payload after a timeout never bills twice.
+- Both body shapes are parsed: the normal `{"errors": [...], "data": ...}` and the bulk envelope
+  `{"status", "summary", "data", "error"}` (201 success, 207 partial, 400 all failed -> returned as a result;
+  403 quota / limit exceeded -> raised). The plain-text 429 body is handled.
+- Errors are `desktop.clients.errors` types; `.code` keeps Ship24's error code (e.g. `validation_error`).
+  Timeouts: 10 s, 60 s for `/trackers/track` (the synchronous courier fetch).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from desktop.clients.errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    ApiTimeout,
+    AuthError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
+from desktop.clients.ratelimit import RateLimiter, WaitCallback
+
+log = logging.getLogger("shipscan.ship24")
+
+SERVICE = "ship24"
+PREFIX = "/public/v1"
+BULK_MAX = 100
+#: Requests per second per endpoint (docs.ship24.com/rate-limiter).
+LIMITS = {"create": 10, "bulk": 3, "track": 10, "list": 10, "tracker": 10, "results": 10,
+          "couriers": 1, "resend": 1}
+#: Share of each limit we use, so clock skew between our spacing and Ship24's windows never tips us over.
+MARGIN = 0.9
+MIN_RETRY_AFTER = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """A Ship24 tracker (what a create returns)."""
+
+    tracker_id: str
+    tracking_number: str
+    client_tracker_id: str | None = None
+    courier_codes: tuple[str, ...] = ()
+    is_subscribed: bool = True
+    is_tracked: bool = True
+    created_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResult:
+    """One item of a bulk creation: `status` is "created", "existing" or "error"."""
+
+    index: int
+    status: str
+    input: dict
+    tracker: Tracker | None
+    errors: tuple[ItemError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("created", "existing") and self.tracker is not None
+
+    @property
+    def code(self) -> str | None:
+        return self.errors[0].code if self.errors else None
+
+    @property
+    def message(self) -> str:
+        return "; ".join(e.message or e.code for e in self.errors)
+
+    @property
+    def client_tracker_id(self) -> str | None:
+        return self.input.get("clientTrackerId") or (self.tracker.client_tracker_id if self.tracker else None)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """A bulk creation answer: `status` "success" (201), "partial" (207) or "error" (400, all failed)."""
+
+    http_status: int
+    status: str
+    items: tuple[CreateResult, ...]
+    summary: dict = field(default_factory=dict)
+    error: ItemError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvent:
+    event_id: str | None
+    status: str
+    occurred_at: str | None
+    location: str | None
+    milestone: str | None
+    status_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingResult:
+    """Results of one tracker: the shipment's milestone, newest event and expected delivery."""
+
+    tracker: Tracker
+    milestone: str | None
+    status_code: str | None
+    status_category: str | None
+    expected_delivery: str | None
+    events: tuple[TrackingEvent, ...] = ()
+
+    @property
+    def latest_event(self) -> TrackingEvent | None:
+        return self.events[0] if self.events else None
+
+
+@dataclass
+class Ship24Stats:
+    requests: int = 0
+    rate_limited: int = 0
+    created: int = 0
+    existing: int = 0
+    errors: int = 0
+
+
+class Ship24Client:
+    """One API key against `base_url` (e.g. "https://api.ship24.com" or a simulator's URL)."""
+
+    def __init__(self, base_url: str, api_key: str, *, http: httpx.AsyncClient | None = None,
+                 on_wait: WaitCallback | None = None, timeout: float = 10.0, track_timeout: float = 60.0,
+                 limits: dict[str, float] | None = None) -> None:
+        self._base = base_url.rstrip("/") + PREFIX
+        self._headers = {"Authorization": f"Bearer {api_key}",
+                         "Content-Type": "application/json; charset=utf-8"}
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._timeout = timeout
+        self._track_timeout = track_timeout
+        rates = {**LIMITS, **(limits or {})}
+        self.limiters = {name: RateLimiter(rate * MARGIN, 1.0, name=f"ship24 {name}", on_wait=on_wait)
+                         for name, rate in rates.items()}
+        self.stats = Ship24Stats()
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Ship24Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- creation --------------------------------------------------------------------------------------
+
+    async def create_tracker(self, payload: dict) -> Tracker:
+        """POST /trackers (idempotent: the same payload returns the same tracker without using quota)."""
+        body = await self._request("create", "POST", "/trackers", json_body=payload)
+        return _tracker(_data(body).get("tracker"))
+
+    async def create_trackers_bulk(self, payloads: list[dict]) -> BulkResult:
+        """POST /trackers/bulk with up to 100 payloads; per-item results in input order.
+
+        Raises ApiStatusError (code "quota_limit_reached" or "bulk_create_limit_exceeded") on 403/405,
+        RateLimited on 429, ServerError on 5xx, and the transport errors. 400 "every item failed" is a
+        result, not an exception: its items carry the reasons.
+        """
+        if not payloads or len(payloads) > BULK_MAX:
+            raise ValueError(f"bulk creation takes 1..{BULK_MAX} trackers, got {len(payloads)}")
+        response = await self._send("bulk", "POST", "/trackers/bulk", json_body=payloads)
+        body = _json_or_none(response)
+        if not isinstance(body, dict) or "status" not in body:
+            raise _status_error(response, body)
+        if response.status_code not in (200, 201, 207, 400):
+            raise _status_error(response, body)
+        result = _bulk_result(response.status_code, body, payloads)
+        self.stats.created += sum(1 for i in result.items if i.status == "created")
+        self.stats.existing += sum(1 for i in result.items if i.status == "existing")
+        return result
+
+    async def track(self, payload: dict) -> TrackingResult:
+        """POST /trackers/track: create if missing and return results (slow: up to 60 s on first call)."""
+        body = await self._request("track", "POST", "/trackers/track", json_body=payload,
+                                   timeout=self._track_timeout)
+        return _first_tracking(body)
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    async def get_tracker(self, tracker_id: str, *, by_client_id: bool = False) -> Tracker:
+        params = {"searchBy": "clientTrackerId"} if by_client_id else None
+        body = await self._request("tracker", "GET", f"/trackers/{quote(tracker_id, safe='')}", params=params)
+        return _tracker(_data(body).get("tracker"))
+
+    async def tracker_results(self, tracker_id: str, *, by_client_id: bool = False) -> TrackingResult:
+        """GET /trackers/{id}/results (NotFound with code tracker_not_found when there is no tracker)."""
+        params = {"searchBy": "clientTrackerId"} if by_client_id else None
+        body = await self._request("results", "GET", f"/trackers/{quote(tracker_id, safe='')}/results",
+                                   params=params)
+        return _first_tracking(body)
+
+    async def search_results(self, tracking_number: str) -> list[TrackingResult]:
+        """Results of every existing tracker with this number (several are possible)."""
+        body = await self._request("results", "GET",
+                                   f"/trackers/search/{quote(tracking_number, safe='')}/results")
+        return [_tracking(t) for t in _data(body).get("trackings") or []]
+
+    async def list_trackers(self, page: int = 1, limit: int = 100, sort: int = 1) -> list[Tracker]:
+        """One page of trackers; the last page is the first shorter than `limit` (no total is given)."""
+        body = await self._request("list", "GET", "/trackers",
+                                   params={"page": page, "limit": limit, "sort": sort})
+        return [_tracker(t) for t in _data(body).get("trackers") or []]
+
+    async def couriers(self) -> list[dict]:
+        body = await self._request("couriers", "GET", "/couriers")
+        return list(_data(body).get("couriers") or [])
+
+    # -- transport -------------------------------------------------------------------------------------
+
+    async def _request(self, endpoint: str, method: str, path: str, *, json_body: Any = None,
+                       params: dict | None = None, timeout: float | None = None) -> dict:
+        response = await self._send(endpoint, method, path, json_body=json_body, params=params,
+                                    timeout=timeout)
+        body = _json_or_none(response)
+        if response.status_code >= 300:
+            raise _status_error(response, body)
+        if not isinstance(body, dict):
+            raise MalformedResponse(SERVICE, f"{method} {path}: expected a JSON object")
+        return body
+
+    async def _send(self, endpoint: str, method: str, path: str, *, json_body: Any = None,
+                    params: dict | None = None, timeout: float | None = None) -> httpx.Response:
+        limiter = self.limiters[endpoint]
+        await limiter.acquire()
+        content = None if json_body is None else json.dumps(json_body).encode()
+        self.stats.requests += 1
+        try:
+            response = await self._http.request(method, self._base + path, content=content, params=params,
+                                                headers=self._headers, timeout=timeout or self._timeout)
+        except httpx.TimeoutException as exc:
+            self.stats.errors += 1
+            raise ApiTimeout(SERVICE, f"{method} {path}: no answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            self.stats.errors += 1
+            raise ApiConnectionError(SERVICE, f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        self._observe_limits(limiter, response)
+        if response.status_code == 429:
+            self.stats.rate_limited += 1
+            retry_after = max(MIN_RETRY_AFTER, _retry_after(response))
+            limiter.pause_for(retry_after, "Ship24 asked to slow down")
+            raise RateLimited(SERVICE, response.text.strip()[:200] or "Too many requests", retry_after,
+                              code="rate_limited")
+        if response.status_code >= 400:
+            self.stats.errors += 1
+        log.debug("%s %s -> %s", method, path, response.status_code)
+        return response
+
+    @staticmethod
+    def _observe_limits(limiter: RateLimiter, response: httpx.Response) -> None:
+        """Follow the server's announced budget: its per-second limit, and a pause when the window is
+        used up."""
+        headers = response.headers
+        limit = _number(headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"))
+        if limit and limit >= 1 and abs(limit * MARGIN - limiter.rate_per_second) > 1e-6:
+            limiter.set_rate(limit * MARGIN)  # an account with a custom limit, or a changed one
+        remaining = _number(headers.get("ratelimit-remaining") or headers.get("x-ratelimit-remaining"))
+        if remaining is None or remaining > 0 or response.status_code == 429:
+            return
+        reset = _number(headers.get("ratelimit-reset"))
+        if reset is None:
+            epoch = _number(headers.get("x-ratelimit-reset"))
+            reset = max(0.0, epoch - time.time()) if epoch is not None else 1.0
+        limiter.pause_for(min(max(reset, 0.0), 60.0), "Ship24 budget for this second used up")
+
+
+# -- parsing -------------------------------------------------------------------------------------------
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float:
+    for name in ("retry-after", "ratelimit-reset"):
+        value = _number(response.headers.get(name))
+        if value is not None:
+            return value
+    return 1.0
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_items(body: Any) -> list[ItemError]:
+    """Error items of either envelope: `errors: [...]` or the bulk `error: {...}`."""
+    if not isinstance(body, dict):
+        return []
+    raw = body.get("errors")
+    if isinstance(raw, list):
+        return [ItemError(str(e.get("code") or ""), str(e.get("message") or ""))
+                for e in raw if isinstance(e, dict)]
+    err = body.get("error")
+    if isinstance(err, dict):
+        return [ItemError(str(err.get("code") or ""), str(err.get("message") or ""))]
+    return []
+
+
+def _status_error(response: httpx.Response, body: Any) -> ApiStatusError:
+    """The typed exception for an HTTP error status; keeps Ship24's error code."""
+    status = response.status_code
+    items = _error_items(body)
+    code = items[0].code if items else None
+    message = "; ".join(i.message or i.code for i in items) if items else response.text.strip()[:200]
+    message = message or response.reason_phrase or f"HTTP {status}"
+    request_id = response.headers.get("x-request-id")
+    if request_id:
+        log.info("ship24 error %s %s (x-request-id %s)", status, code, request_id)
+    if status == 401 or (code or "").startswith("auth_"):
+        return AuthError(SERVICE, status, message, code)
+    if status == 404:
+        return NotFound(SERVICE, status, message, code)
+    if status >= 500:
+        return ServerError(SERVICE, status, message, code)
+    if status < 300:  # a success status without the expected body
+        return ApiStatusError(SERVICE, status, f"unexpected answer: {message}", code)
+    return ApiStatusError(SERVICE, status, message, code)
+
+
+def _data(body: dict) -> dict:
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise MalformedResponse(SERVICE, "answer without a `data` object")
+    return data
+
+
+def _tracker(raw: Any) -> Tracker:
+    if not isinstance(raw, dict) or not raw.get("trackerId"):
+        raise MalformedResponse(SERVICE, "answer without a tracker")
+    codes = raw.get("courierCode") or ()
+    return Tracker(tracker_id=str(raw["trackerId"]), tracking_number=str(raw.get("trackingNumber") or ""),
+                   client_tracker_id=raw.get("clientTrackerId"),
+                   courier_codes=(codes,) if isinstance(codes, str) else tuple(codes),
+                   is_subscribed=bool(raw.get("isSubscribed", True)),
+                   is_tracked=bool(raw.get("isTracked", True)), created_at=raw.get("createdAt"))
+
+
+def _bulk_result(status: int, body: dict, payloads: list[dict]) -> BulkResult:
+    items = []
+    for index, raw in enumerate(body.get("data") or []):
+        if not isinstance(raw, dict):
+            raise MalformedResponse(SERVICE, "bulk item is not an object")
+        input_data = raw.get("inputData") if isinstance(raw.get("inputData"), dict) else payloads[index]
+        tracker = _tracker(raw["tracker"]) if isinstance(raw.get("tracker"), dict) else None
+        errors = tuple(_error_items({"errors": raw.get("errors") or []}))
+        items.append(CreateResult(index, str(raw.get("itemStatus") or "error"), input_data, tracker, errors))
+    err = _error_items({"error": body.get("error")}) if body.get("error") else []
+    return BulkResult(status, str(body.get("status")), tuple(items),
+                      body.get("summary") if isinstance(body.get("summary"), dict) else {},
+                      err[0] if err else None)
+
+
+def _first_tracking(body: dict) -> TrackingResult:
+    trackings = _data(body).get("trackings") or []
+    if not trackings:
+        raise MalformedResponse(SERVICE, "results without a tracking")
+    return _tracking(trackings[0])
+
+
+def _event(raw: dict) -> TrackingEvent:
+    return TrackingEvent(event_id=raw.get("eventId"), status=str(raw.get("status") or ""),
+                         occurred_at=raw.get("occurrenceDatetime"), location=raw.get("location"),
+                         milestone=raw.get("statusMilestone"), status_code=raw.get("statusCode"))
+
+
+def _expected_delivery(shipment: dict) -> str | None:
+    delivery = shipment.get("delivery") or {}
+    if delivery.get("estimatedDeliveryDate"):
+        return str(delivery["estimatedDeliveryDate"])
+    courier = delivery.get("courierEstimatedDeliveryDate") or {}
+    return courier.get("to") or courier.get("from") if isinstance(courier, dict) else None
+
+
+def _tracking(raw: Any) -> TrackingResult:
+    if not isinstance(raw, dict):
+        raise MalformedResponse(SERVICE, "tracking is not an object")
+    shipment = raw.get("shipment") or {}
+    events = [_event(e) for e in raw.get("events") or [] if isinstance(e, dict)]
+    # Ship24 sends newest first; sort anyway (stable) so a reordered answer cannot pick an old event.
+    events.sort(key=lambda e: e.occurred_at or "", reverse=True)
+    return TrackingResult(tracker=_tracker(raw.get("tracker")), milestone=shipment.get("statusMilestone"),
+                          status_code=shipment.get("statusCode"),
+                          status_category=shipment.get("statusCategory"),
+                          expected_delivery=_expected_delivery(shipment), events=tuple(events))

@@ -1,0 +1,152 @@
+"""`shipscan extract [--extractor llm|rules] [--json] PATH...`: find the shipments in local files.
+
+Reads `.txt`, `.html` and `.eml` files (`-` = standard input) and prints what it finds in each. With
+`--json`, prints ONE JSON array with one object per input, in order:
+`{"file": ..., "shipments": [{"tracking_number", "carrier", "courier_code", "confidence", "evidence",
+"flags": [...]}], "error": null}`. A file that cannot be read (or whose extraction fails) gets its `error`
+and the others still run. Exit code: 0 when every file was handled, 1 when some failed.
+
+The default extractor is "llm" when an OpenAI key is configured (OPENAI_API_KEY or the keyring), else
+"rules". With `--demo` the OpenAI simulator answers (demo key). Without a key and without `--demo` the
+rules extractor is used, and stderr says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.domain import ExtractedShipment
+
+KEY_HELP = "OPENAI_API_KEY"
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "extract", parents=[common], help="find tracking numbers in .txt/.html/.eml files",
+        description="Find the shipments (tracking number, carrier) in local files: .txt, .html, .eml, "
+                    "or - for standard input.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files to read (- = standard input)")
+    parser.add_argument("--extractor", choices=("llm", "rules"), default=None,
+                        help="llm (needs an OpenAI key, or --demo) or rules (default: llm when a key is set)")
+    parser.add_argument("--json", action="store_true", help="print one JSON array (one object per file)")
+    parser.set_defaults(func=run)
+
+
+@dataclass
+class FileResult:
+    file: str
+    shipments: list[ExtractedShipment] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "shipments": [
+            {"tracking_number": s.tracking_number, "carrier": s.carrier, "courier_code": s.courier_code,
+             "confidence": round(s.confidence, 3), "evidence": s.evidence, "flags": list(s.flags)}
+            for s in self.shipments], "error": self.error}
+
+
+def run(args: argparse.Namespace) -> int:
+    demo = bool(getattr(args, "demo", False))
+    try:
+        results = asyncio.run(_extract_all(list(args.paths), args.extractor, demo))
+    except _Unusable as error:
+        print(f"shipscan extract: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            _print_human(result)
+    return 1 if any(r.error for r in results) else 0
+
+
+class _Unusable(Exception):
+    """The chosen extractor cannot run (e.g. the simulators did not start)."""
+
+
+def _choose(kind: str | None, demo: bool) -> tuple[str, str | None]:
+    """(extractor kind, OpenAI key or None). Says on stderr when it falls back to the rules extractor."""
+    from desktop.secrets import get_key
+
+    if kind == "rules":
+        return "rules", None
+    if demo:
+        from desktop.sim import DEMO_KEYS
+
+        return "llm", DEMO_KEYS["openai"]
+    key = get_key("openai")
+    if key:
+        return "llm", key
+    print(f"shipscan extract: no OpenAI key configured ({KEY_HELP} or the keyring); "
+          "using the rules extractor (tracking-number engine only).", file=sys.stderr)
+    return "rules", None
+
+
+async def _extract_all(paths: list[str], kind: str | None, demo: bool) -> list[FileResult]:
+    from desktop.core.extractor import make_extractor
+    from desktop.settings import load
+
+    chosen, key = _choose(kind, demo)
+    settings = load().with_env()
+    sims = client = None
+    try:
+        if chosen == "llm":
+            url = settings.openai_url
+            if demo:
+                sims = _start_simulators()
+                url = sims.openai_url
+            from desktop.clients.llm import LlmClient
+
+            client = LlmClient(url, key or "", settings.model)
+        extractor = make_extractor(chosen, llm_client=client, settings=settings)
+        return [await _extract_one(path, extractor) for path in paths]
+    finally:
+        if client is not None:
+            await client.aclose()
+        if sims is not None:
+            sims.stop()
+
+
+def _start_simulators() -> Any:
+    from desktop.sim import start_simulators
+    from desktop.sim.workspace import generate_workspace
+
+    try:
+        return start_simulators(generate_workspace(seed=7, conversations=50))
+    except OSError as error:
+        raise _Unusable(f"cannot start the demo simulators: {error}") from error
+
+
+async def _extract_one(path: str, extractor: Any) -> FileResult:
+    from desktop.core.documents import DocumentError, read_document
+    from desktop.errors import ExtractionFailed
+
+    name = "-" if path == "-" else path
+    try:
+        conversation = read_document(path)
+    except DocumentError as error:
+        return FileResult(name, error=str(error))
+    try:
+        result = await extractor.extract(conversation)
+    except ExtractionFailed as error:
+        return FileResult(name, error=f"extraction failed: {error.reason}")
+    return FileResult(name, list(result.shipments))
+
+
+def _print_human(result: FileResult) -> None:
+    if result.error:
+        print(f"{result.file}: ERROR {result.error}")
+        return
+    count = len(result.shipments)
+    print(f"{result.file}: {count} shipment{'s' if count != 1 else ''}")
+    for s in result.shipments:
+        flags = f" [{', '.join(s.flags)}]" if s.flags else ""
+        carrier = s.carrier or "unknown carrier"
+        print(f"  {s.tracking_number}  {carrier}  confidence {s.confidence:.2f}{flags}")
+        if s.evidence:
+            print(f"    {s.evidence}")

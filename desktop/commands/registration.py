@@ -1,0 +1,185 @@
+"""`shipscan queue`, `shipscan retry` and `shipscan status`: the registration queue from the command line.
+
+- `queue [--json] [--all]`: what waits for Ship24 and why (no network).
+- `retry (--all | ID...) [--json]`: queue the given shipments (or every failed/waiting/paused one) for an
+  attempt right now, lifting a quota pause, drain what is due, and report each shipment's outcome.
+  Exit 0 when every retried shipment is registered, 1 when some still wait, 2 on a usage/config error.
+- `status [--refresh] [--json] [ID...]`: tracking status of registered shipments; `--refresh` asks Ship24 first.
+
+Clients come from `desktop.services.open_services` when available (it honours --demo and --db); otherwise
+the Ship24 client is built from `Settings().with_env()` and the key from `desktop.secrets`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+
+from desktop import paths, secrets
+from desktop import settings as settings_mod
+from desktop.clients.ship24 import Ship24Client
+from desktop.errors import ConfigurationError
+from desktop.store import outbox
+from desktop.store.db import open_database
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    queue = subparsers.add_parser("queue", parents=[common], help="list what waits for Ship24 and why",
+                                  description="List shipments whose Ship24 registration waits, and why.")
+    queue.add_argument("--json", action="store_true", help="print JSON")
+    queue.add_argument("--all", action="store_true", help="include registered and dismissed shipments")
+    queue.set_defaults(func=run, command="queue")
+
+    retry = subparsers.add_parser("retry", parents=[common], help="retry Ship24 registration now",
+                                  description="Retry registration now, whatever the backoff said, and "
+                                              "report each outcome. Exit 1 when some still wait.")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="shipment ids")
+    retry.add_argument("--all", action="store_true", help="every failed, waiting or paused shipment")
+    retry.add_argument("--json", action="store_true", help="print JSON")
+    retry.set_defaults(func=run, command="retry")
+
+    status = subparsers.add_parser("status", parents=[common], help="tracking status of registered shipments",
+                                   description="Show (and with --refresh, fetch from Ship24) tracking status.")
+    status.add_argument("ids", nargs="*", type=int, metavar="ID", help="shipment ids (default: all)")
+    status.add_argument("--refresh", action="store_true", help="ask Ship24 for the latest status first")
+    status.add_argument("--all", action="store_true", help="with --refresh: include delivered ones")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=run, command="status")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "queue":
+            return _run_queue(args)
+        if args.command == "retry":
+            if not args.all and not args.ids:
+                print("shipscan retry: give shipment IDs or --all", file=sys.stderr)
+                return 2
+            return asyncio.run(_run_retry(args))
+        return asyncio.run(_run_status(args))
+    except ConfigurationError as exc:
+        print(f"shipscan {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+# -- queue -------------------------------------------------------------------------------------------------
+
+
+def _open_db(args: argparse.Namespace) -> None:
+    open_database(paths.resolve_db_path(getattr(args, "db", None), bool(getattr(args, "demo", False))))
+
+
+def _run_queue(args: argparse.Namespace) -> int:
+    _open_db(args)
+    items = outbox.queue_items(include_done=args.all)
+    report = {"paused": outbox.is_paused(), "pause_reason": outbox.pause_reason(), "counts": outbox.counts(),
+              "items": [item.to_json() for item in items]}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if report["paused"]:
+        print(f"Registration is PAUSED: {report['pause_reason']}\n")
+    counts = ", ".join(f"{n} {state}" for state, n in report["counts"].items() if n)
+    print(f"Outbox: {counts or 'empty'}")
+    for item in items:
+        print(f"  #{item.shipment_id:<6} {item.tracking_number:<26} {item.state:<17} {item.reason}")
+    if not items:
+        print("Nothing waits.")
+    return 0
+
+
+# -- clients -----------------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _ship24(args: argparse.Namespace) -> AsyncIterator[tuple[Ship24Client, settings_mod.Settings]]:
+    """The Ship24 client and settings, with the database open."""
+    try:
+        from desktop.services import open_services
+    except ImportError:
+        open_services = None
+    if open_services is not None:
+        async with open_services(args, require=("ship24",)) as svc:
+            if svc.ship24 is None:
+                raise ConfigurationError("the Ship24 client is not available")
+            yield svc.ship24, svc.settings
+        return
+    if getattr(args, "demo", False):
+        raise ConfigurationError("--demo needs desktop.services, which is not installed")
+    current = settings_mod.load().with_env()
+    key = secrets.get_key("ship24")
+    if not key:
+        raise ConfigurationError(f"no Ship24 API key: set {secrets.ENV_VARS['ship24']} or save it in Settings")
+    _open_db(args)
+    client = Ship24Client(current.ship24_url, key)
+    try:
+        yield client, current
+    finally:
+        await client.aclose()
+
+
+# -- retry -------------------------------------------------------------------------------------------------
+
+
+async def _run_retry(args: argparse.Namespace) -> int:
+    from desktop.core.registration import RegistrationWorker
+
+    async with _ship24(args) as (client, current):
+        worker = RegistrationWorker(client, approve_all_by_hand=current.approve_all_by_hand)
+        # An explicit retry may take over rows another (maybe dead) process holds: re-sending the frozen
+        # payload is free thanks to Ship24's idempotent create.
+        ids = worker.retry_now(None if args.all else args.ids, break_leases=True)
+        summary = await worker.drain_once()
+        items = outbox.queue_items(include_done=True, shipment_ids=ids)
+    unknown = sorted(set(args.ids) - set(ids)) if not args.all else []
+    waiting = [item for item in items if item.state != outbox.REGISTERED]
+    if args.json:
+        print(json.dumps({"summary": summary.to_json(), "not_retryable": unknown,
+                          "items": [item.to_json() for item in items]}, indent=2))
+    else:
+        _print_retry(items, unknown, summary.paused_reason)
+    return 1 if waiting or unknown else 0
+
+
+def _print_retry(items: list[outbox.QueueItem], unknown: list[int], paused: str | None) -> None:
+    if not items and not unknown:
+        print("Nothing to retry.")
+    for item in items:
+        print(f"  #{item.shipment_id:<6} {item.tracking_number:<26} {item.state:<17} {item.reason}")
+    for sid in unknown:
+        print(f"  #{sid:<6} not retried: no such shipment, or it is registered, dismissed or awaiting approval")
+    if paused:
+        print(f"\nRegistration is PAUSED: {paused}")
+
+
+# -- status ------------------------------------------------------------------------------------------------
+
+
+async def _run_status(args: argparse.Namespace) -> int:
+    ids = args.ids or None
+    summary = None
+    if args.refresh:
+        from desktop.core.status import StatusRefresher
+
+        async with _ship24(args) as (client, _current):
+            summary = await StatusRefresher(client).refresh(ids, include_final=args.all)
+    else:
+        _open_db(args)
+    rows = outbox.status_rows(ids)
+    if args.json:
+        print(json.dumps({"refresh": summary.to_json() if summary else None, "shipments": rows}, indent=2))
+    else:
+        if summary is not None:
+            print(f"Refreshed {summary.checked} trackers, {summary.changed} changed, {summary.failed} failed.")
+            for error in summary.errors[:10]:
+                print(f"  ! {error}")
+        for row in rows:
+            when = f" at {row['latest_event_at']}" if row["latest_event_at"] else ""
+            eta = f", expected {row['expected_delivery']}" if row["expected_delivery"] else ""
+            print(f"  #{row['shipment_id']:<6} {row['tracking_number']:<26} {row['status_text'] or 'not checked'}"
+                  f"{eta}. {row['latest_event'] or ''}{when}")
+    return 1 if summary is not None and summary.failed else 0

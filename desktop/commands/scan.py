@@ -1,0 +1,166 @@
+"""`shipscan scan`: scan a date range of Front conversations for shipments.
+
+    shipscan scan --since DATE [--until DATE] [--inbox ID]... [--batch-size N] [--concurrent-batches K]
+                  [--extractor llm|rules] [--rescan] [--demo] [--db PATH] [--json]
+
+DATE is YYYY-MM-DD (midnight UTC) or an ISO datetime (UTC unless it carries an offset); `--until` is
+exclusive and defaults to now. With `--demo` and no dates the whole demo workspace is scanned.
+A progress bar goes to stderr on a terminal; `--json` prints ONE summary object on stdout.
+Exit codes: 0 done (conversations that failed are retried by the next scan), 1 the run failed,
+2 configuration error (e.g. a missing key, named in the message), 130 interrupted.
+The scan only queues registrations; `shipscan queue` (or the app) registers them with Ship24.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from desktop.core.events import ErrorReported, Event, Progress, RateLimitWait, RunStarted
+from desktop.errors import ConfigurationError
+
+
+def parse_date(text: str) -> float:
+    """Epoch seconds of YYYY-MM-DD (00:00 UTC) or an ISO datetime (naive = UTC)."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or ISO datetime: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser("scan", parents=[common], help="scan a date range of conversations",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("--since", type=parse_date, metavar="DATE", help="start of the range (inclusive)")
+    parser.add_argument("--until", type=parse_date, metavar="DATE", help="end of the range (exclusive)")
+    parser.add_argument("--inbox", action="append", default=[], metavar="ID", help="only this inbox (repeat)")
+    parser.add_argument("--batch-size", type=_positive, metavar="N", help="conversations per batch (50)")
+    parser.add_argument("--concurrent-batches", type=_positive, metavar="K", help="batches at once (3)")
+    parser.add_argument("--extractor", choices=("llm", "rules"), help="how shipments are found (llm)")
+    parser.add_argument("--rescan", action="store_true", help="scan unchanged conversations too")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_scan(args))
+    except ConfigurationError as exc:
+        print(f"shipscan scan: {exc}", file=sys.stderr)
+        return 2
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    from desktop.core.pipeline import Scanner, ScanParams
+    from desktop.services import open_services
+
+    async with open_services(args) as svc:
+        since, until = _range(args, svc)
+        extractor = svc.extractor(args.extractor)
+        for notice in svc.notices:
+            print(f"shipscan scan: {notice}", file=sys.stderr)
+        params = ScanParams(since=since, until=until, inboxes=tuple(args.inbox),
+                            batch_size=args.batch_size or svc.settings.batch_size,
+                            concurrent_batches=args.concurrent_batches or svc.settings.concurrent_batches,
+                            extractor=extractor.name, rescan=args.rescan)
+        view = ProgressView(sys.stderr, enabled=sys.stderr.isatty())
+        svc.relay.sink = view
+        summary = await Scanner(svc.front, extractor, view, settings=svc.settings, llm=svc.llm).run(params)
+        view.close()
+        if args.json:
+            print(json.dumps(summary, sort_keys=False))
+        else:
+            _print_human(summary, svc.db_path)
+    return 0 if summary["state"] == "completed" else 1
+
+
+def _range(args: argparse.Namespace, svc: Any) -> tuple[float, float]:
+    since, until = args.since, args.until
+    if svc.demo and since is None:
+        demo_since, demo_until = svc.demo_range()
+        return demo_since, until or demo_until
+    if since is None:
+        raise ConfigurationError("--since DATE is required (YYYY-MM-DD or an ISO datetime)")
+    until = until or time.time()
+    if until <= since:
+        raise ConfigurationError("--until must be after --since")
+    return since, until
+
+
+class ProgressView:
+    """The terminal sink: a one-line progress bar on stderr (only on a TTY) and error lines."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+        self._stream = stream
+        self._enabled = enabled
+        self._last = 0.0
+        self._wait = ""
+        self._drawn = False
+
+    def __call__(self, event: Event) -> None:
+        if not self._enabled:
+            return
+        if isinstance(event, RunStarted) and event.resumed:
+            self._line(f"resuming run {event.run_id}")
+        elif isinstance(event, RateLimitWait):
+            self._wait = f" (waiting {event.seconds:.0f} s for {event.service})"
+        elif isinstance(event, ErrorReported):
+            self._line(f"error: {event.where}: {event.message}")
+        elif isinstance(event, Progress):
+            now = time.monotonic()
+            if now - self._last >= 0.1 or (event.listing_complete and event.done == event.listed):
+                self._last = now
+                self._bar(event)
+
+    def _bar(self, p: Progress) -> None:
+        total = max(p.listed, 1)
+        filled = int(30 * p.done / total)
+        more = "" if p.listing_complete else "+"
+        text = (f"\r[{'#' * filled}{'.' * (30 - filled)}] {p.done}/{p.listed}{more} conversations, "
+                f"{p.shipments} shipments, {p.failed} failed, {p.elapsed:.0f} s{self._wait}")
+        self._wait = ""
+        self._stream.write(text.ljust(100))
+        self._stream.flush()
+        self._drawn = True
+
+    def _line(self, text: str) -> None:
+        self._stream.write(("\n" if self._drawn else "") + text + "\n")
+        self._drawn = False
+
+    def close(self) -> None:
+        if self._enabled and self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def _print_human(s: dict, db_path: Any) -> None:
+    print(f"Run {s['run_id']} {s['state']}{' (resumed)' if s['resumed'] else ''} in {s['seconds']:.1f} s "
+          f"with the {s['extractor']} extractor.")
+    print(f"Conversations: {s['conversations_listed']} listed, {s['conversations_scanned']} scanned, "
+          f"{s['conversations_unchanged']} unchanged, {s['conversations_failed']} failed.")
+    print(f"Shipments: {s['shipments_found']} found, {s['shipments_new']} new; "
+          f"{s['registrations_queued']} registrations queued, "
+          f"{s['registrations_waiting_approval']} waiting for approval.")
+    print(f"Front: {s['front_requests']} requests, {s['front_429s']} rate-limited; LLM: {s['llm_calls']} calls, "
+          f"{s['llm_tokens_in']}+{s['llm_tokens_out']} tokens.")
+    if s.get("error"):
+        print(f"Error: {s['error']}")
+    print(f"Database: {db_path}")

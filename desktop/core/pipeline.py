@@ -1,0 +1,335 @@
+"""The scan pipeline: list a date range, cut it into batches, extract shipments, commit them durably.
+
+    search pages ──> batches of `batch_size` ──> `concurrent_batches` workers ──> conversations concurrently
+                                                                                    │ fetch messages (Front)
+                                                                                    │ extract (LLM / rules)
+                                                                                    └ commit (one transaction)
+
+Contracts:
+- The listing streams: a batch starts as soon as enough conversations are listed, while later search
+  pages are still being fetched; a worker takes the next batch the moment its batch finishes (no
+  waiting for a group).
+- Budgets are enforced by the clients' own pacers (Front, OpenAI), so everything in flight waits there.
+- Unchanged conversations (same last message id as at their last successful scan) cost no message fetch
+  and no LLM call; failed ones are scanned again; `rescan` forces all.
+- Cancel (`scanner.cancel()` or cancelling the task running `run`) stops within a moment: every
+  conversation is either committed (the commit is one synchronous transaction, never interrupted) or
+  untouched. A cancelled, failed or killed run is resumed by the next run over the same range.
+- DB writes run synchronously on the event-loop thread (short transactions; no thread hand-offs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from desktop.clients.errors import ApiError
+from desktop.core.batching import Batch, RunCounts, stats_delta
+from desktop.core.events import (
+    BatchFinished,
+    BatchStarted,
+    BatchState,
+    ConversationFinished,
+    ConversationStarted,
+    ErrorReported,
+    ListingProgress,
+    Progress,
+    RateLimitWait,
+    RunFinished,
+    RunStarted,
+    RunState,
+    ShipmentFound,
+    Sink,
+)
+from desktop.domain import Conversation, ConversationRef, ExtractionResult
+from desktop.errors import ExpectedError, ExtractionFailed
+from desktop.store import scans
+
+log = logging.getLogger("shipscan.pipeline")
+
+
+@dataclass(frozen=True)
+class ScanParams:
+    """What to scan: activity in [since, until) (epoch seconds), optionally only some inboxes."""
+
+    since: float
+    until: float
+    inboxes: tuple[str, ...] = ()
+    batch_size: int = 50
+    concurrent_batches: int = 3
+    extractor: str = "llm"
+    rescan: bool = False
+
+    def __post_init__(self) -> None:
+        if self.until <= self.since:
+            raise ValueError("until must be after since")
+        if self.batch_size < 1 or self.concurrent_batches < 1:
+            raise ValueError("batch size and concurrent batches must be at least 1")
+
+
+class RunSummary(dict):
+    """The run's figures (the object `shipscan scan --json` prints); a plain dict with a few accessors."""
+
+    @property
+    def state(self) -> str:
+        return self["state"]
+
+
+class Extractor(Protocol):
+    name: str
+
+    async def extract(self, conversation: Conversation) -> ExtractionResult: ...
+
+
+@dataclass
+class _Run:
+    run_id: int
+    params: ScanParams
+    resumed: bool
+    started: float
+    counts: RunCounts = field(default_factory=RunCounts)
+    next_batch: int = 1
+
+
+class Scanner:
+    """Runs scans with one Front client, one extractor and one event sink.
+
+    `front` is a `FrontClient` (search, conversation_messages, stats, on_wait); `llm` (optional) is only
+    read for its `stats.rate_limited`.
+    """
+
+    def __init__(self, front: Any, extractor: Extractor, sink: Sink, *, settings: Any = None,
+                 llm: Any = None, clock: Any = time.monotonic) -> None:
+        self._front = front
+        self._extractor = extractor
+        self._sink = sink
+        self._approve_all = bool(getattr(settings, "approve_all_by_hand", False))
+        self._llm = llm
+        self._clock = clock
+        self._work: asyncio.Task | None = None
+        self._cancel_requested = False
+
+    def cancel(self) -> None:
+        """Stop the running scan soon; `run` then returns a summary with state "cancelled"."""
+        self._cancel_requested = True
+        if self._work is not None:
+            self._work.cancel()
+
+    def _emit(self, event: Any) -> None:
+        try:
+            self._sink(event)
+        except Exception:  # a sink must not break the scan; it is a bug worth a log line
+            log.exception("event sink failed on %s", type(event).__name__)
+
+    # -- the run ----------------------------------------------------------------------------------------
+    async def run(self, params: ScanParams) -> RunSummary:
+        """Scan `params`; returns the summary. Cancelling the calling task stops the scan and re-raises."""
+        run = self._open_run(params)
+        front_before = self._front.stats.snapshot()
+        llm_before = self._llm_429s()
+        previous_wait = getattr(self._front, "on_wait", None)
+        self._front.on_wait = self._front_wait
+        state, error, outer_cancel = RunState.COMPLETED, None, False
+        self._cancel_requested = False
+        self._work = asyncio.ensure_future(self._scan(run))
+        try:
+            await self._work
+        except asyncio.CancelledError:
+            state = RunState.CANCELLED
+            outer_cancel = not self._cancel_requested
+        except ExpectedError as exc:
+            state, error = RunState.FAILED, str(exc)
+            self._emit(ErrorReported("scan", error))
+        except Exception as exc:
+            state, error = RunState.FAILED, f"{type(exc).__name__}: {exc}"
+            log.exception("scan run %s failed", run.run_id)
+            self._emit(ErrorReported("scan", error))
+        finally:
+            self._front.on_wait = previous_wait
+            self._work = None
+        summary = self._finish(run, state, error, stats_delta(self._front.stats.snapshot(), front_before),
+                               self._llm_429s() - llm_before)
+        if outer_cancel:
+            raise asyncio.CancelledError
+        return summary
+
+    def _open_run(self, params: ScanParams) -> _Run:
+        scans.mark_interrupted()
+        old = scans.find_resumable(params.since, params.until, params.inboxes)
+        common = dict(batch_size=params.batch_size, concurrent_batches=params.concurrent_batches,
+                      extractor=self._extractor.name)
+        if old is not None and bool(old.rescan) == params.rescan:
+            row = scans.resume_run(old.id, **common)
+            run = _Run(row.id, params, True, self._clock())
+            run.counts.batches = scans.run_batches(row.id)
+            run.next_batch = len(run.counts.batches) + 1
+            log.info("resuming scan run %s (%s)", row.id, old.state)
+        else:
+            row = scans.start_run(since=params.since, until=params.until, inboxes=params.inboxes,
+                                  rescan=params.rescan, **common)
+            run = _Run(row.id, params, False, self._clock())
+        self._emit(RunStarted(run.run_id, params.since, params.until, tuple(params.inboxes), params.batch_size,
+                              params.concurrent_batches, self._extractor.name, run.resumed))
+        return run
+
+    def _finish(self, run: _Run, state: RunState, error: str | None, front: dict[str, int],
+                llm_429s: int) -> RunSummary:
+        seconds = self._clock() - run.started
+        summary = RunSummary(run.counts.summary(
+            run_id=run.run_id, state=state.value, resumed=run.resumed, extractor=self._extractor.name,
+            seconds=seconds, front=front, llm_429s=llm_429s, error=error))
+        scans.save_run(run.run_id, counts={k: v for k, v in summary.items() if k != "batches"},
+                       batches=run.counts.batches, state=state, error=error)
+        self._emit(RunFinished(run.run_id, state, dict(summary)))
+        return summary
+
+    def _llm_429s(self) -> int:
+        stats = getattr(self._llm, "stats", None)
+        return int(getattr(stats, "rate_limited", 0) or 0)
+
+    def _front_wait(self, seconds: float, reason: str) -> None:
+        self._emit(RateLimitWait("front", seconds, reason))
+
+    # -- listing and batches ----------------------------------------------------------------------------
+    async def _scan(self, run: _Run) -> None:
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue()
+        workers = [asyncio.create_task(self._worker(run, queue)) for _ in range(run.params.concurrent_batches)]
+        listing_error: BaseException | None = None
+        try:
+            try:
+                await self._list(run, queue)
+            except ExpectedError as exc:
+                # Batches already listed are still worth finishing; the run then ends as failed.
+                listing_error = exc
+            for _ in workers:
+                queue.put_nowait(None)
+            await asyncio.gather(*workers)
+        except BaseException:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        if listing_error is not None:
+            raise listing_error
+
+    async def _list(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
+        params, counts = run.params, run.counts
+        pending: list[ConversationRef] = []
+        async for page in self._front.search(params.since, params.until, params.inboxes):
+            counts.listed += len(page)
+            counts.total_reported = self._front.last_total
+            self._emit(ListingProgress(counts.listed, counts.total_reported, False))
+            pending.extend(page)
+            while len(pending) >= params.batch_size:
+                queue.put_nowait(self._new_batch(run, pending[:params.batch_size]))
+                pending = pending[params.batch_size:]
+        if pending:
+            queue.put_nowait(self._new_batch(run, pending))
+        counts.listing_complete = True
+        self._emit(ListingProgress(counts.listed, counts.total_reported, True))
+
+    def _new_batch(self, run: _Run, refs: list[ConversationRef]) -> Batch:
+        batch = Batch(run.next_batch, refs)
+        run.next_batch += 1
+        return batch
+
+    async def _worker(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
+        while (batch := await queue.get()) is not None:
+            await self._run_batch(run, batch)
+
+    async def _run_batch(self, run: _Run, batch: Batch) -> None:
+        started = self._clock()
+        self._emit(BatchStarted(batch.number, len(batch.refs)))
+        plan = scans.plan(batch.refs, rescan=run.params.rescan, run_id=run.run_id)
+        tasks = [asyncio.create_task(self._conversation(run, batch, ref, plan[ref.id])) for ref in batch.refs]
+        state = BatchState.DONE
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            state = BatchState.CANCELLED
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            seconds = self._clock() - started
+            run.counts.batches.append(batch.record(started=started - run.started, seconds=seconds,
+                                                   state=state.value))
+            self._emit(BatchFinished(batch.number, len(batch.refs), batch.done, batch.shipments, batch.failed,
+                                     batch.unchanged, seconds, state))
+            if state is BatchState.DONE:    # progress survives a crash at batch granularity
+                scans.save_run(run.run_id, counts={"listed": run.counts.listed, "done": run.counts.done},
+                               batches=run.counts.batches)
+
+    # -- one conversation -------------------------------------------------------------------------------
+    async def _conversation(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
+        self._emit(ConversationStarted(ref.id, batch.number))
+        if not needs_scan:
+            batch.unchanged += 1
+            run.counts.unchanged += 1
+            self._emit(ConversationFinished(ref.id, batch.number, "unchanged", 0))
+            self._progress(run)
+            return
+        result, error = await self._extract(run, ref)
+        outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
+                                            approve_all_by_hand=self._approve_all)
+        self._account(run, batch, ref, outcome, error)
+
+    async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:
+        """Fetch the messages and extract; returns (result, None) or (None, why it failed)."""
+        counts = run.counts
+        try:
+            _resolved, messages = await self._front.conversation_messages(ref.id)
+            if not messages:
+                return ExtractionResult((), self._extractor.name), None
+            result = await self._extractor.extract(Conversation(ref, tuple(messages)))
+        except ExtractionFailed as exc:
+            counts.llm_calls += exc.llm_calls
+            counts.llm_tokens_in += exc.tokens_in
+            return None, f"extraction failed: {exc.reason}"
+        except ApiError as exc:
+            return None, str(exc)
+        except ExpectedError as exc:
+            return None, str(exc)
+        except Exception as exc:  # a bug in one conversation must not sink the run; it is logged in full
+            log.exception("scanning %s failed", ref.id)
+            return None, f"internal error: {type(exc).__name__}: {exc}"
+        counts.llm_calls += result.llm_calls
+        counts.llm_tokens_in += result.tokens_in
+        counts.llm_tokens_out += result.tokens_out
+        counts.llm_skipped += int(result.skipped_llm)
+        counts.invented_dropped += result.invented
+        return result, None
+
+    def _account(self, run: _Run, batch: Batch, ref: ConversationRef, outcome: scans.CommitOutcome,
+                 error: str | None) -> None:
+        counts = run.counts
+        if error is not None:
+            batch.failed += 1
+            counts.failed += 1
+            self._emit(ErrorReported(f"conversation {ref.id}", error))
+        else:
+            batch.scanned += 1
+            counts.scanned += 1
+        for shipment in outcome.shipments:
+            batch.shipments += 1
+            counts.shipments_found += 1
+            if shipment.new:
+                batch.new_shipments += 1
+                counts.shipments_new += 1
+                if shipment.registration_state == "queued":
+                    counts.registrations_queued += 1
+                elif shipment.registration_state == "waiting_approval":
+                    counts.registrations_waiting_approval += 1
+            self._emit(ShipmentFound(shipment.shipment_id, ref.id, shipment.tracking_number,
+                                     shipment.courier or None, shipment.new))
+        self._emit(ConversationFinished(ref.id, batch.number, outcome.state, len(outcome.shipments), error))
+        self._progress(run)
+
+    def _progress(self, run: _Run) -> None:
+        c = run.counts
+        self._emit(Progress(c.listed, c.done, c.scanned, c.unchanged, c.failed, c.shipments_found,
+                            c.listing_complete, self._clock() - run.started))

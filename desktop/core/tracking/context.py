@@ -1,0 +1,178 @@
+"""Reading the text around a candidate: carrier words, "tracking" labels, carrier links and decoy labels.
+
+The check digit alone is weak evidence (10-20 % of random 10-20 digit strings pass one, and some formats have
+none), so the engine asks the surrounding text: a carrier named nearby, a "tracking number" label, a link to
+a carrier's tracking page, or, against it, an "order #"/"phone"/"invoice" label or a phone-number shape.
+All functions here are pure and work on the original text and the candidate's offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_I = re.IGNORECASE
+
+#: Words naming each courier (searched near the number; the nearest one wins when several couriers fit).
+CARRIER_WORDS: dict[str, re.Pattern[str]] = {code: re.compile(rx, _I) for code, rx in {
+    "ups": r"\bups\b|united\s+parcel",
+    "usps": r"\busps\b|postal\s+service|\bu\.?s\.?\s*post\b|priority\s+mail|first[\s-]class\s+(?:mail|package)",
+    "fedex": r"fed\s?ex|federal\s+express",
+    "dhl": r"\bdhl\b",
+    "amazon": r"\bamazon\b|\bamzl\b",
+    "ontrac": r"\bon\s?trac\b",
+    "lasership": r"laser\s?ship",
+    "canada_post": r"canada\s+post|postes\s+canada",
+    "purolator": r"purolator",
+    "dpd": r"\bdpd\b",
+    "s10": r"royal\s+mail|la\s+poste|deutsche\s+post|china\s+post|correos|poste\s+italiane|postnl|australia\s+post"
+           r"|japan\s+post|swiss\s+post|\bems\b|registered\s+(?:mail|letter|parcel)|international\s+mail"
+           r"|\bpostal\b|\bpost\s+office\b",
+    "old_dominion": r"old\s+dominion|\bodfl\b|\bod\s+freight\b",
+    "yodel": r"\byodel\b",
+    "yunexpress": r"yun\s?express|yuntrack",
+    "canpar": r"\bcanpar\b",
+    "landmark": r"landmark\s+global|\blandmark\b",
+    "speedee": r"spee[\s-]?dee",
+    "gofo": r"\bgofo\b",
+}.items()}
+
+#: Host names of couriers' tracking sites.
+CARRIER_HOSTS: dict[str, re.Pattern[str]] = {code: re.compile(rx, _I) for code, rx in {
+    "ups": r"(?:^|\.)ups\.com$", "usps": r"(?:^|\.)usps\.com$", "fedex": r"(?:^|\.)fedex\.com$",
+    "dhl": r"(?:^|\.)dhl\.[a-z.]+$", "amazon": r"(?:^|\.)amazon\.[a-z.]+$|(?:^|\.)amzn\.[a-z.]+$",
+    "ontrac": r"(?:^|\.)ontrac\.com$", "lasership": r"(?:^|\.)lasership\.com$",
+    "canada_post": r"canadapost|postescanada", "purolator": r"(?:^|\.)purolator\.com$",
+    "dpd": r"(?:^|\.)dpd(?:group)?\.[a-z.]+$", "old_dominion": r"(?:^|\.)odfl\.com$",
+    "yodel": r"(?:^|\.)yodel\.co\.uk$", "yunexpress": r"yuntrack|yunexpress", "canpar": r"(?:^|\.)canpar\.[a-z.]+$",
+    "landmark": r"landmarkglobal", "speedee": r"speedeedelivery", "gofo": r"gofoexpress",
+    "s10": r"royalmail|laposte|17track|parcelsapp",
+}.items()}
+
+#: URL parameter names and path words under which carriers put the tracking number.
+_LINK_PARAM = re.compile(
+    r"(?:[?&]|&amp;)(?:tracknum|tracknums|tracknumbers|trackingnumbers?|tracking_?numbers?|tracking_?id|tlabels|"
+    r"trknbr|awb|searchfor|parcelnumber|pronumbers|reference|search|searchid|searchvalue|number|id|tracking|"
+    r"track|tn|q|ref)=$|/(?:track|tracking|trace|parcel|shipment|t)/$", _I)
+_URL_START = re.compile(r"(?:https?://|www\.)([^/\s?#]+)", _I)
+
+_TRACKING_LABEL = re.compile(
+    r"\btrack(?:ing)?\b|\btrk\b|\bwaybill\b|\bawb\b|\bconsignment\b|\b(?:shipment|parcel|package)\s*"
+    r"(?:number|no\b|nr\b|#|id\b)|\bpro\s*(?:number|no\b|#)|\bsendungsnummer\b|\bsuivi\b|\bseguimiento\b", _I)
+
+#: Labels of numbers that are NOT tracking numbers, when they sit right before the number.
+_DECOY_LABEL = re.compile(
+    r"\b(?P<label>order|po|p\.\s?o\.?|purchase\s+order|invoice|inv|phone|tel|telephone|mobile|cell|fax|call(?:\s+us)?"
+    r"(?:\s+(?:at|on))?|text|sms|whatsapp|account|acct|customer|member|case|ticket|rma|return|sku|item|part|"
+    r"model|serial|ref|reference|zip|postal\s+code|post\s?code|date|amount|total|price|cost|qty|quantity|booking|"
+    r"reservation|confirmation|card|iban|vat|tax|receipt|transaction|payment|claim|quote|sales\s+order|so|"
+    r"contract|license|licence|imei|upc|ean|isbn|barcode|id)"
+    r"(?:\s*(?:number|num|no|nr|id|code|#))?\s*[.:#=\-\u2013(]*\s*$", _I)
+_PHONE_RAW = re.compile(r"\(?\d{3}\)?[\s.\-\u2013]\d{3}[\s.\-\u2013]\d{4}|1[\s.\-]\d{3}[\s.\-]\d{3}[\s.\-]\d{4}")
+_PHONE_BEFORE = re.compile(r"(?:\+\d{0,3}[\s\-]*|\(\d{1,4}\)\s*|\+)$")
+
+NEAR_BEFORE = 240      # characters before the number searched for carrier words and labels
+NEAR_AFTER = 160
+FAR = 900              # characters either side searched for the courier's name by loose formats
+LABEL_LINES = 2        # a label may sit on the line(s) just above (tables, "Tracking number:\n1Z...")
+
+
+@dataclass
+class Signals:
+    """What the text around one candidate says."""
+
+    tracking_label: bool = False
+    #: couriers named nearby -> distance in characters (nearest occurrence)
+    carrier_words: dict[str, int] = field(default_factory=dict)
+    #: couriers named anywhere within FAR characters (a subject line, a footer): weaker than nearby words
+    carrier_far: set[str] = field(default_factory=set)
+    #: the courier whose site the number is linked to ("" = a tracking-ish link of an unknown host)
+    link_courier: str | None = None
+    in_url: bool = False
+    decoy_label: str | None = None
+    phone_shape: bool = False
+    context: str = ""
+
+
+def line_around(text: str, start: int, end: int, limit: int = 240) -> str:
+    """The line holding text[start:end], trimmed to about `limit` characters centred on the span."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    left = max(line_start, start - limit // 2)
+    right = min(line_end, end + limit // 2)
+    return " ".join(text[left:right].split())
+
+
+def _near_before(text: str, start: int) -> str:
+    """The text before `start` on the same line and up to LABEL_LINES lines above, at most NEAR_BEFORE chars."""
+    lower = max(0, start - NEAR_BEFORE)
+    cut = start
+    for _ in range(LABEL_LINES + 1):
+        cut = text.rfind("\n", lower, cut)
+        if cut < 0:
+            cut = lower
+            break
+    return text[max(cut, lower):start]
+
+
+def _near_after(text: str, end: int) -> str:
+    line_end = text.find("\n", end, end + NEAR_AFTER)
+    return text[end:line_end if line_end >= 0 else end + NEAR_AFTER]
+
+
+def _carrier_words(before: str, after: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for code, pattern in CARRIER_WORDS.items():
+        distances = [len(before) - m.end() for m in pattern.finditer(before)]
+        distances += [m.start() + 1 for m in pattern.finditer(after)]
+        if distances:
+            found[code] = min(distances)
+    return found
+
+
+def _link(text: str, start: int) -> tuple[bool, str | None]:
+    """(inside a URL?, courier of a tracking link or "" for a tracking-ish link of an unknown host)."""
+    run_start = start
+    while run_start > 0 and not text[run_start - 1].isspace() and text[run_start - 1] not in "\"'<>()[]":
+        run_start -= 1
+    run = text[run_start:start]
+    url = _URL_START.search(run)
+    if not url:
+        return False, None
+    host = url.group(1).lower()
+    host_courier = next((code for code, rx in CARRIER_HOSTS.items() if rx.search(host)), None)
+    if _LINK_PARAM.search(run) or host_courier:
+        return True, host_courier or ""
+    return True, None
+
+
+def _has_tracking_label(before: str, after: str, same_line_before: str) -> bool:
+    """A "tracking" label on the number's line (before it, or just after it), or on a line just above when
+    the number's own line starts with it (a list or table under a "Tracking numbers:" heading)."""
+    if _TRACKING_LABEL.search(same_line_before) or _TRACKING_LABEL.search(after[:80]):
+        return True
+    return len(same_line_before.strip()) <= 24 and bool(_TRACKING_LABEL.search(before))
+
+
+def read_signals(text: str, start: int, end: int, raw: str) -> Signals:
+    """Collect the evidence for and against text[start:end] being a tracking number."""
+    before = _near_before(text, start)
+    after = _near_after(text, end)
+    signals = Signals(context=line_around(text, start, end))
+    signals.in_url, signals.link_courier = _link(text, start)
+    signals.carrier_words = _carrier_words(before, after)
+    around = text[max(0, start - FAR):end + FAR]
+    signals.carrier_far = {code for code, pattern in CARRIER_WORDS.items() if pattern.search(around)}
+    same_line_before = before[before.rfind("\n") + 1:]
+    tracking_before = list(_TRACKING_LABEL.finditer(before))
+    segment = same_line_before[-48:]
+    decoy = _DECOY_LABEL.search(segment)
+    if decoy:
+        # "Tracking ID:" or "tracking # (ref)": a tracking label touching the decoy word wins.
+        decoy_at = len(before) - len(segment) + decoy.start()
+        if not any(m.end() >= decoy_at - 2 for m in tracking_before):
+            signals.decoy_label = " ".join(decoy.group("label").lower().split())
+    signals.tracking_label = _has_tracking_label(before, after, same_line_before)
+    signals.phone_shape = bool(_PHONE_RAW.fullmatch(raw.strip())) or bool(_PHONE_BEFORE.search(same_line_before))
+    return signals

@@ -1,0 +1,204 @@
+"""`find_candidates`: spans of a text that fit a tracking-number format, ranked, with a verdict each.
+
+Steps: scan the text for windows (scanner.py), validate each (validate.py), keep the best non-overlapping
+windows (check-digit formats first, then longer), read the context (context.py) and decide.
+
+The verdict (see `decide`):
+- refused outright: look-alike letters of other scripts, part of a longer dashed code, a decoy label right
+  before it ("Order #", "Phone:", "Invoice"), a phone-number shape, or a number inside an unrelated URL;
+- accepted on its own: a *strong* format (a check digit and either letters in fixed places, like 1Z or an
+  S10, or 22+ digits, where chance matches are rare);
+- accepted with context: a check-digit format of 10-20 digits, or a check-digit-free format, needs a
+  "tracking" label, a carrier word of a matching courier, or a carrier link nearby;
+- *loose* formats (any 14 digits as DHL eCommerce, 3 letters + 9 digits as Purolator, ...) need the
+  courier itself named or linked.
+"""
+
+from __future__ import annotations
+
+from desktop.core.tracking.context import Signals, read_signals
+from desktop.core.tracking.formats import Format
+from desktop.core.tracking.model import Candidate, FormatMatch
+from desktop.core.tracking.scanner import DIGIT_HOMOGLYPHS, HOMOGLYPHS, Window, chains, map_text, windows
+from desktop.core.tracking.validate import _validate, match_format
+
+#: When context cannot choose between couriers, the more common one is assumed (and flagged ambiguous).
+COURIER_PREFERENCE = ("ups", "usps", "fedex", "dhl", "amazon", "canada_post", "purolator", "ontrac", "lasership",
+                      "dpd", "s10", "old_dominion", "yodel", "yunexpress", "canpar", "landmark", "speedee", "gofo")
+
+
+def _strength(number: str, fmt: Format) -> int:
+    """3 strong, 2 check digit but collision-prone, 1 no check digit, 0 loose."""
+    if fmt.loose:
+        return 0
+    if not fmt.has_check_digit:
+        return 1
+    if number.isdigit() and len(number) <= 20:
+        return 2
+    if fmt.format_id in ("ups_waybill", "dpd_14") and len(number) <= 15:
+        return 2   # one letter + 10 digits, or 14 digits + a letter: still easy to hit by chance
+    return 3
+
+
+def _best_strength(window: Window, matches: tuple[FormatMatch, ...]) -> int:
+    return max(_strength(window.number, match_format(m)) for m in matches)
+
+
+def _select(found: list[tuple[Window, tuple[FormatMatch, ...]]]) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
+    """The best non-overlapping windows: stronger formats first, then longer numbers."""
+    ranked = sorted(found, key=lambda item: (_best_strength(*item), len(item[0].number)), reverse=True)
+    taken: list[tuple[int, int]] = []
+    chosen = []
+    for window, matches in ranked:
+        if any(window.start < end and start < window.end for start, end in taken):
+            continue
+        taken.append((window.start, window.end))
+        chosen.append((window, matches))
+    return chosen
+
+
+def _split_pair(window: Window, matches: tuple[FormatMatch, ...]) -> list[tuple[Window, tuple[FormatMatch, ...]]] | None:
+    """Two check-digit numbers written side by side can read as one longer, weak number (two 10-digit DHL
+    numbers as one 20-digit USPS); prefer the two when each is at least as strong as the whole."""
+    whole = _best_strength(window, matches)
+    for cut in range(window.first, window.last):
+        left = Window(window.tokens, window.first, cut, "".join(t.text for t in window.tokens[window.first:cut + 1]),
+                      False)
+        right = Window(window.tokens, cut + 1, window.last,
+                       "".join(t.text for t in window.tokens[cut + 1:window.last + 1]), False)
+        left_m, right_m = _validate(left.number), _validate(right.number)
+        if (left_m and right_m and _best_strength(left, left_m) >= max(whole, 2)
+                and _best_strength(right, right_m) >= max(whole, 2)):
+            return [(left, left_m), (right, right_m)]
+    return None
+
+
+def _choose_courier(number: str, matches: tuple[FormatMatch, ...], signals: Signals) -> tuple[str, bool]:
+    """(courier, ambiguous): a carrier link decides, else the nearest carrier word, else the preference order."""
+    couriers = {m.courier for m in matches}
+    if signals.link_courier in couriers:
+        return signals.link_courier, False
+    named = sorted((d, c) for c, d in signals.carrier_words.items() if c in couriers)
+    if named:
+        return named[0][1], False
+    far = signals.carrier_far & couriers
+    if len(far) == 1:
+        return far.pop(), False
+    strongest = max(_strength(number, match_format(m)) for m in matches)
+    best = {m.courier for m in matches if _strength(number, match_format(m)) == strongest}
+    if number.startswith("420") and "usps" in best:
+        best = {"usps"}   # a "420" + ZIP routing prefix is USPS's
+    courier = min(best, key=lambda c: COURIER_PREFERENCE.index(c) if c in COURIER_PREFERENCE else 99)
+    return courier, len(couriers) > 1
+
+
+def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: Signals
+           ) -> tuple[str, float, bool, tuple[str, ...]]:
+    """(courier, score, accepted, reasons) for a validated window."""
+    courier, ambiguous = _choose_courier(window.number, matches, signals)
+    chosen = [m for m in matches if m.courier == courier]
+    strength = max(_strength(window.number, match_format(m)) for m in chosen)
+    reasons: list[str] = ["check_digit" if any(m.has_check_digit for m in chosen) else "no_check_digit"]
+    linked = signals.link_courier is not None and signals.link_courier in ("", courier)
+    named = courier in signals.carrier_words
+    if signals.tracking_label:
+        reasons.append("tracking_label")
+    if named:
+        reasons.append(f"carrier_word:{courier}")
+    if linked:
+        reasons.append(f"carrier_link:{signals.link_courier or 'unknown'}")
+    if ambiguous:
+        reasons.append("ambiguous_format")
+    score = (0.2, 0.35, 0.45, 0.7)[strength] + 0.15 * signals.tracking_label + 0.15 * named + 0.2 * linked
+    refusal = _refusal(window, signals, linked)
+    if refusal:
+        reasons.append(refusal)
+        return courier, round(min(score, 1.0) * 0.25, 3), False, tuple(reasons)
+    if strength == 0:
+        accepted = named or (linked and signals.link_courier == courier) or \
+            (signals.tracking_label and courier in signals.carrier_far)
+    elif strength < 3:
+        accepted = signals.tracking_label or named or linked
+    else:
+        accepted = True
+    if not accepted:
+        reasons.append("needs_context")
+        score *= 0.5
+    return courier, round(min(score, 1.0), 3), accepted, tuple(reasons)
+
+
+def _refusal(window: Window, signals: Signals, linked: bool) -> str | None:
+    if window.dash_outside:
+        return "part_of_longer_code"
+    if linked:
+        return None   # a carrier's own tracking link outweighs any label
+    if signals.in_url:
+        return "inside_unrelated_url"
+    if signals.decoy_label:
+        return f"decoy_label:{signals.decoy_label}"
+    if signals.phone_shape:
+        return "phone_shape"
+    return None
+
+
+def _foreign_candidate(text: str, window: Window) -> Candidate | None:
+    """A span with letters of other scripts that would validate if they were Latin: reported, refused."""
+    readings = (window.number.translate(HOMOGLYPHS), window.number.translate(DIGIT_HOMOGLYPHS).translate(HOMOGLYPHS))
+    latin = next((r for r in readings if r.isascii() and _validate(r)), None)
+    if latin is None:
+        return None
+    raw = text[window.start:window.end]
+    return Candidate(latin, raw, window.start, window.end, (), None, 0.0, False, ("lookalike_characters",),
+                     read_signals(text, window.start, window.end, raw).context)
+
+
+def find_candidates(text: str) -> list[Candidate]:
+    """Every tracking-number-like span of `text`, best first (accepted ones before refused ones).
+
+    Offsets refer to `text`. Each span appears once (overlapping readings are resolved in favour of the
+    stronger format). Refused spans are included with `accepted=False` and the reason.
+    """
+    if not text:
+        return []
+    found: list[tuple[Window, tuple[FormatMatch, ...]]] = []
+    foreign: list[Candidate] = []
+    for chain in chains(map_text(text)):
+        for window in windows(chain):
+            if window.foreign:
+                candidate = _foreign_candidate(text, window)
+                if candidate:
+                    foreign.append(candidate)
+                continue
+            matches = _validate(window.number)
+            if matches:
+                found.append((window, matches))
+    result = [_candidate(text, window, matches) for window, matches in _expand(_select(found))]
+    result += _dedupe_spans(foreign, result)
+    result.sort(key=lambda c: (c.accepted, c.score, -c.start), reverse=True)
+    return result
+
+
+def _expand(chosen: list[tuple[Window, tuple[FormatMatch, ...]]]) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
+    out = []
+    for window, matches in chosen:
+        pair = _split_pair(window, matches) if window.last > window.first else None
+        out.extend(pair or [(window, matches)])
+    return out
+
+
+def _dedupe_spans(foreign: list[Candidate], kept: list[Candidate]) -> list[Candidate]:
+    spans: list[tuple[int, int]] = [(c.start, c.end) for c in kept]
+    out = []
+    for candidate in sorted(foreign, key=lambda c: c.end - c.start, reverse=True):
+        if not any(candidate.start < end and start < candidate.end for start, end in spans):
+            spans.append((candidate.start, candidate.end))
+            out.append(candidate)
+    return out
+
+
+def _candidate(text: str, window: Window, matches: tuple[FormatMatch, ...]) -> Candidate:
+    raw = text[window.start:window.end]
+    signals = read_signals(text, window.start, window.end, raw)
+    courier, score, accepted, reasons = decide(window, raw, matches, signals)
+    return Candidate(window.number, raw, window.start, window.end, matches, courier, score, accepted, reasons,
+                     signals.context)

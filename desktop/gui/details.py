@@ -1,0 +1,131 @@
+"""The details pane of one shipment: evidence with the number highlighted, flags, links to Front and the carrier.
+
+Subjects and email text are shown as PLAIN text, always: the evidence goes into a read-only
+QPlainTextEdit (`setPlainText`) and the number is highlighted with a character format on a text cursor,
+never by building HTML from email text. Links are buttons that open URLs we build ourselves.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from desktop.store.views import ShipmentDetail
+
+FRONT_OPEN_URL = "https://app.frontapp.com/open/{}"
+
+FLAG_TEXT = {
+    "carrier_disagrees": "the LLM and the engine disagree on the carrier",
+    "ambiguous_format": "the number fits more than one carrier",
+    "no_check_digit": "the format has no check digit",
+    "not_validated": "the number is not validated",
+}
+
+
+def number_pattern(number: str) -> re.Pattern[str]:
+    """Matches `number` in text even when written with spaces or dashes between its characters."""
+    return re.compile(r"[\s\-]*".join(re.escape(ch) for ch in number), re.IGNORECASE)
+
+
+def front_url(conversation_id: str) -> str:
+    return FRONT_OPEN_URL.format(QUrl.toPercentEncoding(conversation_id).data().decode())
+
+
+def carrier_url(courier: str, number: str) -> str | None:
+    try:
+        from desktop.core.tracking import courier_info
+    except ImportError:  # the engine is optional for the pane: no link rather than no pane
+        return None
+    info = courier_info(courier)
+    return info.tracking_url(number) if info else None
+
+
+class DetailsPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Shipment details")
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for key, label in (("number", "Number"), ("carrier", "Carrier"), ("order", "Order/PO"),
+                           ("supplier", "Supplier"), ("destination", "Destination"), ("review", "Review"),
+                           ("registration", "Registration"), ("status", "Tracking status"),
+                           ("confidence", "Confidence"), ("subject", "Subject"), ("flags", "Flags")):
+            value = QLabel()
+            value.setTextFormat(Qt.TextFormat.PlainText)  # never interpret email-derived text
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            value.setAccessibleName(label)
+            form.addRow(label, value)
+            self.fields[key] = value
+        self.evidence = QPlainTextEdit()
+        self.evidence.setReadOnly(True)
+        self.evidence.setAccessibleName("Evidence")
+        self.front_button = QPushButton("Open in &Front")
+        self.carrier_button = QPushButton("Carrier &tracking page")
+        self.front_button.clicked.connect(lambda: self._open(self.front_link))
+        self.carrier_button.clicked.connect(lambda: self._open(self.carrier_link))
+        links = QHBoxLayout()
+        links.addWidget(self.front_button)
+        links.addWidget(self.carrier_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Evidence"))
+        layout.addWidget(self.evidence, 1)
+        layout.addLayout(links)
+        self.front_link: str | None = None
+        self.carrier_link: str | None = None
+        self.show_detail(None)
+
+    def show_detail(self, detail: ShipmentDetail | None) -> None:
+        if detail is None:
+            for label in self.fields.values():
+                label.clear()
+            self.evidence.setPlainText("")
+            self.front_link = self.carrier_link = None
+            self._update_links()
+            return
+        row = detail.row
+        destination = " ".join(v for v in (detail.destination_postcode, detail.destination_country) if v)
+        status = " · ".join(v for v in (row.status, detail.latest_event, detail.expected_delivery and
+                                        f"expected {detail.expected_delivery}") if v)
+        registration = row.registration + (f" ({detail.registration_error})" if detail.registration_error else "")
+        values = {"number": row.number, "carrier": row.carrier, "order": row.order, "supplier": row.supplier,
+                  "destination": destination, "review": row.review, "registration": registration,
+                  "status": status, "confidence": f"{detail.confidence:.2f} ({detail.extractor or 'unknown'}"
+                  f"{', validated' if detail.validated else ''})", "subject": row.subject,
+                  "flags": "; ".join(FLAG_TEXT.get(f, f) for f in detail.flags) or "none"}
+        for key, value in values.items():
+            self.fields[key].setText(value)
+        self.show_evidence(detail.evidence, row.number)
+        self.front_link = front_url(row.conversation_id)
+        self.carrier_link = carrier_url(row.courier, row.number)
+        self._update_links()
+
+    def show_evidence(self, text: str, number: str) -> None:
+        """Plain text, with every occurrence of `number` highlighted through a character format."""
+        self.evidence.setPlainText(text)
+        highlight = QTextCharFormat()
+        highlight.setBackground(self.palette().color(QPalette.ColorRole.Highlight))
+        highlight.setForeground(self.palette().color(QPalette.ColorRole.HighlightedText))
+        highlight.setFontWeight(700)
+        for match in number_pattern(number).finditer(text) if number else ():
+            cursor = QTextCursor(self.evidence.document())
+            cursor.setPosition(match.start())
+            cursor.setPosition(match.end(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(highlight)
+
+    def _update_links(self) -> None:
+        self.front_button.setEnabled(self.front_link is not None)
+        self.front_button.setToolTip(self.front_link or "")
+        self.carrier_button.setEnabled(self.carrier_link is not None)
+        self.carrier_button.setToolTip(self.carrier_link or "No public tracking page for this carrier.")
+
+    @staticmethod
+    def _open(url: str | None) -> None:
+        if url:
+            QDesktopServices.openUrl(QUrl(url))

@@ -1,0 +1,218 @@
+"""The main window: layout and wiring only (tabs for Scan, Shipments, Retry queue, History; menus; status bar).
+
+Every behaviour lives in the views or the bridge; this module connects their signals. Tables that are
+not visible are marked stale and refreshed when shown, so a scan's stream of events costs little.
+
+Signals:
+    closed(): the window has really closed (after a running scan was cancelled, if there was one).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QSystemTrayIcon,
+                               QTabWidget)
+
+from desktop.core import events as ev
+from desktop.gui.historyview import HistoryView
+from desktop.gui.messages import Messages, UserMessage
+from desktop.gui.progress import ProgressView, format_duration
+from desktop.gui.retryview import RetryView
+from desktop.gui.scanpanel import ScanPanel
+from desktop.gui.shipmentsview import ShipmentsView
+from desktop.store import views
+
+#: A scan that took at least this long gets a desktop notification when it finishes.
+NOTIFY_AFTER_SECONDS = 60.0
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, bridge, messages: Messages, *, log_path=None, llm_available: bool = True,
+                 demo: bool = False) -> None:
+        super().__init__()
+        self.bridge, self.messages, self.log_path = bridge, messages, log_path
+        self.setWindowTitle("Shipscan" + (" (demo)" if demo else ""))
+        self.setAccessibleName("Shipscan")
+        self.notifications: list[str] = []
+        self.confirm_close = self._confirm_close
+        self._close_after_scan = False
+        self._scan_started_at = 0.0
+        self._build(bridge, llm_available)
+        self._build_menus()
+        self._wire(bridge, messages)
+        self.resize(1280, 820)
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self, bridge, llm_available: bool) -> None:
+        self.scan_panel = ScanPanel(bridge.services.settings, llm_available=llm_available)
+        self.progress = ProgressView()
+        scan_tab = QSplitter(Qt.Orientation.Vertical)
+        scan_tab.addWidget(self.scan_panel)
+        scan_tab.addWidget(self.progress)
+        self.shipments = ShipmentsView(bridge)
+        self.retries = RetryView(bridge)
+        self.retries.ask_edit = lambda row: self.shipments.ask_edit(row)
+        self.history = HistoryView()
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Sections")
+        for widget, title in ((scan_tab, "&Scan"), (self.shipments, "S&hipments"), (self.retries, "Retry &queue"),
+                              (self.history, "Histor&y")):
+            self.tabs.addTab(widget, title)
+        self.setCentralWidget(self.tabs)
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label.setAccessibleName("Status")
+        self.statusBar().addWidget(self.status_label, 1)
+        self._stale = {self.shipments: True, self.retries: True, self.history: True}
+        self._refresh_timer = QTimer(self, singleShot=True, interval=600)
+        self._refresh_timer.timeout.connect(self.refresh_tables)
+
+    def _build_menus(self) -> None:
+        def add(menu, text, slot, shortcut=None) -> QAction:
+            action = menu.addAction(text)
+            action.triggered.connect(slot)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            return action
+
+        file_menu = self.menuBar().addMenu("&File")
+        add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        add(file_menu, "&Export shipments…", self.shipments.export_view)
+        file_menu.addSeparator()
+        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        scan_menu = self.menuBar().addMenu("S&can")
+        add(scan_menu, "&Start", self.scan_panel.start_button.click, "Ctrl+Return")
+        add(scan_menu, "&Cancel", self.bridge.cancel_scan, "Ctrl+.")
+        add(scan_menu, "&Refresh tracking status", self.bridge.refresh_status, "F5")
+        view_menu = self.menuBar().addMenu("&View")
+        for number in range(self.tabs.count()):
+            add(view_menu, self.tabs.tabText(number), lambda _=False, n=number: self.tabs.setCurrentIndex(n),
+                f"Ctrl+{number + 1}")
+        help_menu = self.menuBar().addMenu("&Help")
+        add(help_menu, "Where is the &log file?", self._show_log_path)
+
+    # ------------------------------------------------------------------ wiring
+
+    def _wire(self, bridge, messages: Messages) -> None:
+        p = self.progress
+        bridge.run_started.connect(self._on_run_started)
+        bridge.listing_progress.connect(p.on_listing)
+        bridge.batch_started.connect(p.batches.on_batch_started)
+        bridge.conversation_finished.connect(p.batches.on_conversation_finished)
+        bridge.batch_finished.connect(p.batches.on_batch_finished)
+        bridge.progress.connect(p.on_progress)
+        bridge.rate_limit_wait.connect(p.on_wait)
+        bridge.run_finished.connect(self._on_run_finished)
+        bridge.error_reported.connect(lambda e: messages.warning(f"{e.where}: {e.message}"))
+        bridge.registration_paused.connect(self._on_paused)
+        for signal in (bridge.shipment_found, bridge.registration_changed, bridge.status_refreshed,
+                       bridge.shipments_changed):
+            signal.connect(self.schedule_refresh)
+        bridge.scan_state_changed.connect(self._on_scan_state)
+        bridge.estimate_ready.connect(self.scan_panel.show_estimate)
+        bridge.inboxes_loaded.connect(self.scan_panel.set_inboxes)
+        self.scan_panel.start_requested.connect(bridge.start_scan)
+        self.scan_panel.cancel_requested.connect(bridge.cancel_scan)
+        self.scan_panel.estimate_requested.connect(bridge.estimate)
+        self.scan_panel.reload_inboxes_requested.connect(bridge.load_inboxes)
+        self.tabs.currentChanged.connect(lambda _i: self.refresh_tables())
+        messages.shown.connect(self._show_message)
+        messages.attach()
+
+    def start(self) -> None:
+        """First data: tables, inboxes, the "since last scan" preset. Call once the loop runs."""
+        self.scan_panel.set_last_completed(views.last_completed_scan_until())
+        self.refresh_tables(all_tables=True)
+        self.bridge.load_inboxes()
+
+    # ------------------------------------------------------------------ slots
+
+    def schedule_refresh(self, *_args) -> None:
+        for view in self._stale:
+            self._stale[view] = True
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_tables(self, all_tables: bool = False) -> None:
+        """Refresh the visible table now (every stale one with `all_tables`)."""
+        current = self.tabs.currentWidget()
+        for view, stale in self._stale.items():
+            if stale and (all_tables or view is current):
+                view.reload() if view is self.shipments else view.refresh()
+                self._stale[view] = False
+
+    def _on_run_started(self, event: ev.RunStarted) -> None:
+        self._scan_started_at = time.monotonic()
+        self.progress.on_run_started(event)
+
+    def _on_run_finished(self, event: ev.RunFinished) -> None:
+        self.progress.on_run_finished(event)
+        self.scan_panel.set_last_completed(views.last_completed_scan_until())
+        self._stale[self.history] = True
+        self.schedule_refresh()
+        seconds = time.monotonic() - self._scan_started_at
+        found = event.summary.get("shipments_new", event.summary.get("new_shipments", event.summary.get("shipments")))
+        text = f"Scan {event.state.value} after {format_duration(seconds)}" + (
+            f": {found} new shipments." if found is not None else ".")
+        self.messages.info(text)
+        if seconds >= NOTIFY_AFTER_SECONDS:
+            self.notify("Shipscan: scan finished", text)
+
+    def _on_paused(self, event: ev.RegistrationPaused) -> None:
+        self.retries.set_paused(event.reason)
+        self.messages.warning(f"Registration paused: {event.reason}")
+
+    def _on_scan_state(self, state: str) -> None:
+        self.scan_panel.set_state(state)
+        if state == "idle" and self._close_after_scan:
+            QTimer.singleShot(0, self.close)
+
+    def _show_message(self, message: UserMessage) -> None:
+        self.status_label.setText(message.text)
+        self.status_label.setToolTip("\n".join(m.text for m in self.messages.history[-10:]))
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification (tray balloon where there is a tray; else the task bar flashes)."""
+        self.notifications.append(text)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if not hasattr(self, "_tray"):
+                self._tray = QSystemTrayIcon(self.windowIcon() or QIcon(), self)
+            self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        QApplication.alert(self)
+
+    def open_settings(self) -> None:
+        from desktop.gui.settingsdialog import SettingsDialog
+
+        dialog = SettingsDialog(self.bridge.services.settings, self)
+        dialog.test_requested.connect(self.bridge.test_connection)
+        self.bridge.connection_tested.connect(dialog.show_test_result)
+        dialog.settings_saved.connect(lambda _s: self.messages.info("Settings saved."))
+        dialog.exec()
+        self.bridge.connection_tested.disconnect(dialog.show_test_result)
+
+    def _show_log_path(self) -> None:
+        QMessageBox.information(self, "Log file", f"The log file is:\n{self.log_path or 'not available'}")
+
+    # ------------------------------------------------------------------ closing
+
+    def _confirm_close(self) -> bool:
+        answer = QMessageBox.question(self, "A scan is running",
+                                      "A scan is running. Cancel it and quit? Everything read so far is saved.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.bridge.scanning:
+            event.ignore()
+            if self._close_after_scan or self.confirm_close():
+                self._close_after_scan = True
+                self.bridge.cancel_scan()
+            return
+        event.accept()
+        self.closed.emit()

@@ -1,0 +1,291 @@
+"""The shipments view: filter bar, the lazily loaded table, the details pane, review actions, copy and export.
+
+Review actions work on every selected row. Shortcuts (while the table has focus): A approve, R reject,
+F2 edit, Ctrl+C copy; Ctrl+E exports the current view (filter and sort) to CSV; Ctrl+F jumps to the filter.
+Dialogs are reached through `ask_edit`/`ask_export_path`, which tests replace.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QFileDialog, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QVBoxLayout,
+                               QWidget)
+
+from desktop.gui.details import DetailsPane
+from desktop.gui.models.shipments import COLUMNS, STATE_LABELS, ShipmentTableModel, format_time
+from desktop.store import views
+
+log = logging.getLogger("shipscan.gui")
+
+REVIEW_CHOICES = (("Any review state", None), ("Needs review", "pending"), ("Auto", "auto"),
+                  ("Approved", "approved"), ("Rejected", "rejected"))
+REGISTRATION_CHOICES = (("Any registration", None),) + tuple(
+    (STATE_LABELS[s].capitalize(), s) for s in ("waiting_approval", "queued", "registered", "failed", "paused",
+                                                 "dismissed"))
+
+
+class ShipmentsView(QWidget):
+    def __init__(self, bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.model = ShipmentTableModel(self)
+        self._saved_selection: tuple[list[int], int | None] = ([], None)
+        self._filter_timer = QTimer(self, singleShot=True, interval=250)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self.details = DetailsPane()
+        self.table = self._build_table()
+        splitter = QSplitter()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(self._build_filters())
+        left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(self._build_buttons())
+        splitter.addWidget(left)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._build_actions()
+        self.model.modelAboutToBeReset.connect(self._save_selection)
+        self.model.modelReset.connect(self._restore_selection)
+        self.model.reloaded.connect(self._show_count)
+        self.ask_edit = self._ask_edit
+        self.ask_export_path = self._ask_export_path
+
+    # ------------------------------------------------------------------ building
+
+    def _build_table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.model)
+        table.setAccessibleName("Shipments")
+        table.setSortingEnabled(True)
+        table.horizontalHeader().setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setWordWrap(False)
+        # Fixed row heights and column widths: the view never measures 100,000 rows.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((190, 90, 100, 120, 90, 110, 100, 110, 260, 130)):
+            table.setColumnWidth(column, width)
+        table.selectionModel().currentRowChanged.connect(self._current_changed)
+        return table
+
+    def _build_filters(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.text_filter = QLineEdit(placeholderText="Search number, order, supplier, carrier, subject (Ctrl+F)")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.setAccessibleName("Search shipments")
+        self.text_filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.review_filter = self._combo("Review state filter", REVIEW_CHOICES)
+        self.registration_filter = self._combo("Registration state filter", REGISTRATION_CHOICES)
+        self.carrier_filter = self._combo("Carrier filter", (("Any carrier", None),))
+        self.date_check = QCheckBox("Found &between")
+        self.date_from, self.date_to = QDateEdit(calendarPopup=True), QDateEdit(calendarPopup=True)
+        today = QDate.currentDate()
+        self.date_from.setDate(today.addDays(-30))
+        self.date_to.setDate(today)
+        for edit, name in ((self.date_from, "Found from"), (self.date_to, "Found until")):
+            edit.setAccessibleName(name)
+            edit.setEnabled(False)
+            edit.dateChanged.connect(self.apply_filter)
+        self.date_check.toggled.connect(self._dates_toggled)
+        for widget in (self.text_filter, self.review_filter, self.registration_filter, self.carrier_filter,
+                       self.date_check, self.date_from, self.date_to):
+            row.addWidget(widget, 3 if widget is self.text_filter else 0)
+        return row
+
+    def _combo(self, name: str, choices) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        for label, value in choices:
+            combo.addItem(label, value)
+        combo.currentIndexChanged.connect(self.apply_filter)
+        return combo
+
+    def _build_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Shipment count")
+        row.addWidget(self.count_label, 1)
+        self.approve_button = QPushButton("&Approve (A)")
+        self.reject_button = QPushButton("&Reject (R)")
+        self.edit_button = QPushButton("&Edit… (F2)")
+        self.export_button = QPushButton("E&xport CSV… (Ctrl+E)")
+        for button, slot in ((self.approve_button, self.approve_selected), (self.reject_button, self.reject_selected),
+                             (self.edit_button, self.edit_current), (self.export_button, self.export_view)):
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        return row
+
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut, slot, widget: QWidget, context=Qt.ShortcutContext.WidgetShortcut) -> QAction:
+            act = QAction(text, widget)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(context)
+            act.triggered.connect(slot)
+            widget.addAction(act)
+            return act
+
+        self.actions_by_name = {
+            "approve": action("Approve", "A", self.approve_selected, self.table),
+            "reject": action("Reject", "R", self.reject_selected, self.table),
+            "edit": action("Edit", "F2", self.edit_current, self.table),
+            "copy": action("Copy", QKeySequence.StandardKey.Copy, self.copy_selection, self.table),
+            "export": action("Export CSV", "Ctrl+E", self.export_view, self,
+                             Qt.ShortcutContext.WidgetWithChildrenShortcut),
+            "find": action("Find", QKeySequence.StandardKey.Find, self.text_filter.setFocus, self,
+                           Qt.ShortcutContext.WidgetWithChildrenShortcut),
+        }
+
+    # ------------------------------------------------------------------ filtering and loading
+
+    def current_filter(self) -> views.ShipmentFilter:
+        since = until = None
+        if self.date_check.isChecked():
+            since = self.date_from.date().startOfDay().toSecsSinceEpoch()
+            until = self.date_to.date().addDays(1).startOfDay().toSecsSinceEpoch()
+        return views.ShipmentFilter(text=self.text_filter.text(), review=self.review_filter.currentData(),
+                                    registration=self.registration_filter.currentData(),
+                                    carrier=self.carrier_filter.currentData(), since=since, until=until)
+
+    def apply_filter(self, *_args) -> None:
+        self._filter_timer.stop()
+        self.model.set_filter(self.current_filter())
+
+    def reload(self) -> None:
+        """Query again, keeping the selection; also refresh the carrier list."""
+        self._refresh_carriers()
+        self.model.refresh()
+        self._show_count(self.model.rowCount())
+        self._current_changed()
+
+    def _refresh_carriers(self) -> None:
+        current = self.carrier_filter.currentData()
+        names = views.carriers()
+        existing = [self.carrier_filter.itemData(i) for i in range(1, self.carrier_filter.count())]
+        if names == existing:
+            return
+        self.carrier_filter.blockSignals(True)
+        while self.carrier_filter.count() > 1:
+            self.carrier_filter.removeItem(1)
+        for name in names:
+            self.carrier_filter.addItem(name, name)
+        self.carrier_filter.setCurrentIndex(max(0, self.carrier_filter.findData(current)))
+        self.carrier_filter.blockSignals(False)
+
+    def _dates_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.apply_filter()
+
+    def _show_count(self, count: int) -> None:
+        self.count_label.setText(f"{count:,} shipments")
+
+    # ------------------------------------------------------------------ selection
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [sid for sid in (self.model.shipment_id(r) for r in rows) if sid is not None]
+
+    def current_id(self) -> int | None:
+        index = self.table.currentIndex()
+        return self.model.shipment_id(index.row()) if index.isValid() else None
+
+    def select_ids(self, ids: list[int], current: int | None = None) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        positions = {sid: row for row, sid in enumerate(self.model.ids())} if len(ids) > 20 else None
+        for sid in ids:
+            row = positions.get(sid) if positions is not None else self.model.row_of(sid)
+            if row is not None:
+                selection.select(self.model.index(row, 0), flags)
+        row = self.model.row_of(current) if current is not None else None
+        if row is not None:
+            selection.setCurrentIndex(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def _save_selection(self) -> None:
+        self._saved_selection = (self.selected_ids()[:2000], self.current_id())
+
+    def _restore_selection(self) -> None:
+        ids, current = self._saved_selection
+        if ids or current is not None:
+            self.select_ids(ids, current)
+
+    def _current_changed(self, *_args) -> None:
+        sid = self.current_id()
+        self.details.show_detail(views.shipment_detail(sid) if sid is not None else None)
+
+    # ------------------------------------------------------------------ actions
+
+    def approve_selected(self) -> None:
+        if ids := self.selected_ids():
+            self.bridge.approve(ids)
+
+    def reject_selected(self) -> None:
+        if ids := self.selected_ids():
+            self.bridge.reject(ids)
+
+    def edit_current(self) -> None:
+        sid = self.current_id()
+        row = self.model.row(self.model.row_of(sid)) if sid is not None else None
+        if row is None:
+            return
+        changes = self.ask_edit(row)
+        if changes:
+            self.bridge.edit(sid, **changes)
+
+    def _ask_edit(self, row: views.ShipmentView) -> dict | None:
+        from desktop.gui.editdialog import EditShipmentDialog
+
+        dialog = EditShipmentDialog(row.number, row.courier, row.order, self)
+        return dialog.changes() if dialog.exec() else None
+
+    def copy_selection(self) -> None:
+        """Copy the selected rows as tab-separated text (what spreadsheets paste)."""
+        lines = []
+        for sid in self.selected_ids():
+            row = self.model.row(self.model.row_of(sid))
+            if row is not None:
+                lines.append("\t".join(_csv_values(row)))
+        QGuiApplication.clipboard().setText("\n".join(lines))
+
+    def export_view(self) -> None:
+        path = self.ask_export_path()
+        if path:
+            count = self.export_csv(Path(path))
+            self.bridge.messages.info(f"Exported {count:,} shipments to {path}.")
+
+    def _ask_export_path(self) -> str | None:
+        default = f"shipments-{dt.date.today().isoformat()}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export shipments", default, "CSV files (*.csv)")
+        return path or None
+
+    def export_csv(self, path: Path) -> int:
+        """Write every row of the current view (its filter and sort) to `path`; returns the row count."""
+        count = 0
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([header for _key, header in COLUMNS] + ["Conversation"])
+            for row in views.iter_shipments(self.model.filter, self.model.sort_order):
+                writer.writerow(_csv_values(row) + [row.conversation_id])
+                count += 1
+        return count
+
+
+def _csv_values(row: views.ShipmentView) -> list[str]:
+    return [format_time(row.found) if key == "found" else str(row.value(key)) for key, _header in COLUMNS]
+

@@ -1,0 +1,167 @@
+"""One configuration for the three simulators: every behaviour a client must survive is a switch here.
+
+`SimConfig()` gives realistic defaults: no injected faults, but rate limits ON at the real services' values
+(Front 50 req/min per company, search 40% of it, 5 req/s per conversation; Ship24 10/s per endpoint, bulk
+3/s, couriers 1/s; OpenAI 500 RPM / 200k TPM) and modest latencies. `SimConfig.for_tests()` is the same
+without latency. `SimConfig.from_file(path)` reads JSON with the same nesting as the dataclasses, e.g.::
+
+    {"front": {"rate_limit_per_minute": 100, "faults": {"error_5xx_rate": 0.05}},
+     "openai": {"latency": {"median_ms": 0}, "refusal_rate": 0.1}}
+
+Unknown keys raise ValueError (a typo in a test config must not silently do nothing). The live config
+objects are read on every request, so tests may mutate them while the servers run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The keys the simulators accept (and that `--demo` uses).
+DEMO_KEYS: dict[str, str] = {"front": "demo-front-token", "openai": "sk-demo-key", "ship24": "apik_demo_key"}
+
+
+@dataclass
+class LatencyConfig:
+    """Per-request delay: log-normal around `median_ms`; with `tail_probability` it is `tail_multiplier` x."""
+
+    median_ms: float = 0.0
+    spread: float = 0.35  # sigma of the log-normal; 0 = always exactly the median
+    tail_probability: float = 0.02
+    tail_multiplier: float = 8.0
+
+
+@dataclass
+class FaultConfig:
+    """Transport-level faults, each a probability per request (0 = off).
+
+    - error_5xx_rate: answer a 500/502/503 in the service's own error shape.
+    - timeout_rate: hold the request `timeout_hold_seconds` (longer than clients wait), then drop it unanswered.
+    - reset_rate: close the socket without answering (the client sees a connection reset / disconnect).
+    """
+
+    error_5xx_rate: float = 0.0
+    timeout_rate: float = 0.0
+    reset_rate: float = 0.0
+    timeout_hold_seconds: float = 90.0
+
+
+@dataclass
+class FrontSimConfig:
+    """Front Core API double (api-notes §3.1)."""
+
+    token: str = DEMO_KEYS["front"]
+    latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=60.0))
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    rate_limits: bool = True  # master switch for all three limits below
+    rate_limit_per_minute: int = 50  # company budget: 50 Starter, 100 Growth, 200 Scale
+    window_seconds: float = 60.0  # the budget window; tests scale it down (e.g. 3 s)
+    search_share: float = 0.4  # search is held to 40% of the company limit (own counter, same window)
+    per_conversation_per_second: int = 5  # tier-2 burst limit per conversation id (0 = off)
+    retry_after_mode: str = "seconds"  # "seconds" (integer), "zero" (always 0), "fractional" (e.g. 0.37)
+    inclusive_bounds: bool = False  # after:/before: compare with >=/<= instead of >/<
+    limit_over_max: str = "clamp"  # limit > 100: "clamp" to 100 or "error" (400)
+    default_limit: int = 50
+    drift: bool = False  # page tokens are offsets and each later page shifts back one item (duplicates)
+    next_host: str = "same"  # "same" host as requested, or "company" (http://localhost:PORT form)
+    pagination_fault: str = "none"  # "none", "repeat_next" (last page links to itself), "empty_tail"
+    include_updated_at: bool = True  # `updated_at` on conversations is new in the spec (Nov 2025)
+
+
+@dataclass
+class OpenAISimConfig:
+    """OpenAI Chat Completions + Responses double (stack-notes §1.5)."""
+
+    api_key: str = DEMO_KEYS["openai"]
+    latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=400.0))
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    rate_limits: bool = True
+    requests_per_minute: int = 500
+    tokens_per_minute: int = 200_000
+    window_seconds: float = 60.0
+    chars_per_token: float = 4.0
+    # Answer faults, each a probability per call (missed/wrong carrier: per shipment).
+    missed_number_rate: float = 0.0
+    invented_number_rate: float = 0.0
+    wrong_carrier_rate: float = 0.0
+    malformed_json_rate: float = 0.0
+    refusal_rate: float = 0.0
+    cutoff_rate: float = 0.0
+    reject_non_strict_schema: bool = True  # strict schemas must close every object (400 like the real API)
+
+
+@dataclass
+class Ship24SimConfig:
+    """Ship24 Tracking API double (api-notes §3.2)."""
+
+    api_key: str = DEMO_KEYS["ship24"]
+    latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=80.0))
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    rate_limits: bool = True
+    per_second_default: int = 10  # every endpoint not listed below
+    per_second_bulk: int = 3
+    per_second_couriers: int = 1
+    per_second_resend: int = 1
+    window_seconds: float = 1.0
+    quota: int | None = 1000  # trackers per billing period (Pro plan); None = unlimited
+    quota_status: int = 403  # 403 (documented) or 405 (the SDK mentions it)
+    recreate_status: int = 201  # status of an idempotent re-create: 201 (SDK-accepted) or 200
+    track_status: int = 201  # POST /trackers/track: live API 201, spec 200
+    race_hold_seconds: float = 0.0  # hold each create this long so identical parallel ones get 409
+    per_call_plan: bool = False  # POST /tracking/search: False -> 422 no_active_subscription
+    max_shipping_age_days: int = 180
+    timeline_step_seconds: float = 6 * 3600.0  # non-sample numbers: one new event per step after creation
+    postcode_required_couriers: tuple[str, ...] = ("dpd", "yodel")
+    country_required_couriers: tuple[str, ...] = ("landmark-global",)
+
+
+@dataclass
+class SimConfig:
+    """Configuration of all three simulators."""
+
+    front: FrontSimConfig = field(default_factory=FrontSimConfig)
+    openai: OpenAISimConfig = field(default_factory=OpenAISimConfig)
+    ship24: Ship24SimConfig = field(default_factory=Ship24SimConfig)
+    seed: int = 7  # seeds latency/fault/answer randomness (not the workspace)
+
+    @classmethod
+    def for_tests(cls) -> SimConfig:
+        """Realistic limits, no faults, no latency: fast and deterministic."""
+        cfg = cls()
+        for service in (cfg.front, cfg.openai, cfg.ship24):
+            service.latency.median_ms = 0.0
+            service.latency.tail_probability = 0.0
+        return cfg
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimConfig:
+        """Build from a nested dict; missing keys keep their defaults, unknown keys raise ValueError."""
+        return _fill(cls(), data, "config")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> SimConfig:
+        """Read a JSON file with the same nesting as the dataclasses."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _fill(target: Any, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected an object")
+    names = {f.name for f in dataclasses.fields(target)}
+    for key, value in data.items():
+        if key not in names:
+            raise ValueError(f"{where}: unknown key {key!r}")
+        current = getattr(target, key)
+        if dataclasses.is_dataclass(current):
+            _fill(current, value, f"{where}.{key}")
+        elif isinstance(current, tuple):
+            setattr(target, key, tuple(value))
+        else:
+            setattr(target, key, value)
+    return target

@@ -1,0 +1,234 @@
+"""OpenAI double: POST /v1/chat/completions and POST /v1/responses as the real SDK sends them (stack-notes §1.5).
+
+Answers come from `openai_answer` (ground truth, else the simulator's detector) in the JSON schema the
+request carried. Every response carries x-ratelimit-{limit,remaining,reset}-{requests,tokens} (resets as
+Go-style durations like "12ms" or "6m0s"); over RPM or TPM it answers OpenAI's 429 body with retry-after and
+retry-after-ms. A request costs its estimated input tokens (chars / chars_per_token) plus its max output
+tokens against TPM. Answer faults (OpenAISimConfig): missed/invented numbers, wrong carriers, malformed JSON,
+refusals, cut-off answers (finish_reason "length" / status "incomplete"); also cut off for real when the
+answer exceeds the request's max_tokens / max_completion_tokens / max_output_tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from typing import Any
+
+from desktop.sim import openai_answer as oa
+from desktop.sim.config import OpenAISimConfig
+from desktop.sim.server import SimLog, SimRequest, SimResponse, SimService, WindowCounter, json_response
+from desktop.sim.workspace import Workspace
+
+REFUSAL = "I'm sorry, but I can't help with that request."
+
+
+class OpenAILog(SimLog):
+    """SimLog plus calls (completions answered 200), tokens_in and tokens_out (usage reported)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+
+
+def go_duration(seconds: float) -> str:
+    """Go's time.Duration format as OpenAI sends it: "12ms", "1.5s", "6m0s", "1h2m3s"."""
+    if seconds < 1:
+        return f"{max(0, round(seconds * 1000))}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    return f"{int(minutes)}m{text}" if minutes else text
+
+
+def error_body(message: str, kind: str, code: str | None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+class _Refused(Exception):
+    def __init__(self, response: SimResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class OpenAIService(SimService):
+    name = "openai"
+
+    def __init__(self, workspace: Workspace | None, config: OpenAISimConfig, seed: int = 7) -> None:
+        super().__init__(config, OpenAILog(), seed)
+        self.config: OpenAISimConfig = config
+        self.log: OpenAILog
+        self.finder = oa.Finder(workspace)
+        self._counter = WindowCounter()
+        self.route("POST", "/v1/chat/completions", lambda r: self.complete(r, "chat"))
+        self.route("POST", "/v1/responses", lambda r: self.complete(r, "responses"))
+        self.route("GET", "/v1/models", self.models)
+
+    # Framing -------------------------------------------------------------------------------------------
+    def not_found(self, request: SimRequest) -> SimResponse:
+        return json_response(404, error_body(f"Invalid URL ({request.method} {request.path})",
+                                             "invalid_request_error", None))
+
+    def server_error(self, request: SimRequest, status: int) -> SimResponse:
+        return json_response(status, error_body("The server had an error while processing your request. "
+                                                "Sorry about that!", "server_error", None))
+
+    def finalize(self, request: SimRequest, response: SimResponse) -> SimResponse:
+        response.headers.append(("x-request-id", "req_" + uuid.uuid4().hex))
+        response.headers += request.context.get("ratelimit_headers") or self._headers(time.time())
+        return response
+
+    def _headers(self, now: float) -> list[tuple[str, str]]:
+        cfg = self.config
+        with self.lock:
+            requests_used, end = self._counter.state("requests", cfg.window_seconds, now)
+            tokens_used, _ = self._counter.state("tokens", cfg.window_seconds, now)
+        wait = go_duration(end - now)
+        return [("x-ratelimit-limit-requests", str(cfg.requests_per_minute)),
+                ("x-ratelimit-remaining-requests", str(max(0, cfg.requests_per_minute - requests_used))),
+                ("x-ratelimit-reset-requests", wait if requests_used else "0s"),
+                ("x-ratelimit-limit-tokens", str(cfg.tokens_per_minute)),
+                ("x-ratelimit-remaining-tokens", str(max(0, cfg.tokens_per_minute - tokens_used))),
+                ("x-ratelimit-reset-tokens", wait if tokens_used else "0s")]
+
+    def _check_limits(self, request: SimRequest, model: str, cost: int) -> None:
+        cfg, now = self.config, time.time()
+        with self.lock:
+            used_requests, end = self._counter.state("requests", cfg.window_seconds, now)
+            used_tokens, _ = self._counter.state("tokens", cfg.window_seconds, now)
+            over = None
+            if cfg.rate_limits and used_requests >= cfg.requests_per_minute:
+                over = ("requests", "requests per min (RPM)", cfg.requests_per_minute, used_requests, 1)
+            elif cfg.rate_limits and used_tokens + cost > cfg.tokens_per_minute:
+                over = ("tokens", "tokens per min (TPM)", cfg.tokens_per_minute, used_tokens, cost)
+            else:
+                self._counter.hit("requests", cfg.window_seconds, now)
+                self._counter.hit("tokens", cfg.window_seconds, now, cost)
+        request.context["ratelimit_headers"] = self._headers(now)
+        if over is not None:
+            kind, label, limit, used, asked = over
+            wait = max(end - now, 0.001)
+            message = (f"Rate limit reached for {model} in organization org-simulator on {label}: Limit {limit}, "
+                       f"Used {used}, Requested {asked}. Please try again in {go_duration(wait)}. Visit "
+                       "https://platform.openai.com/account/rate-limits to learn more.")
+            raise _Refused(json_response(429, error_body(message, kind, "rate_limit_exceeded"), [
+                ("retry-after-ms", str(math.ceil(wait * 1000))), ("retry-after", str(math.ceil(wait)))]))
+
+    def _tokens(self, text: str) -> int:
+        return max(1, math.ceil(len(text) / self.config.chars_per_token))
+
+    # Handlers ------------------------------------------------------------------------------------------
+    def models(self, request: SimRequest) -> SimResponse:
+        try:
+            self._authenticate(request)
+        except _Refused as refused:
+            return refused.response
+        return json_response(200, {"object": "list", "data": [
+            {"id": "gpt-4o-mini", "object": "model", "created": 1_700_000_000, "owned_by": "system"}]})
+
+    def _authenticate(self, request: SimRequest) -> None:
+        token = request.bearer()
+        if token != self.config.api_key:
+            shown = (token[:3] + "*" * 4 + token[-2:]) if token else ""
+            raise _Refused(json_response(401, error_body(
+                f"Incorrect API key provided: {shown}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key")))
+
+    def _parse(self, request: SimRequest, kind: str) -> dict[str, Any]:
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise _Refused(self._bad("We could not parse the JSON body of your request.", None))
+        if not body.get("model"):
+            raise _Refused(self._bad("you must provide a model parameter", "model"))
+        if body.get("stream"):
+            raise _Refused(self._bad("The simulator does not support stream=true.", "stream"))
+        if kind == "chat" and not body.get("messages"):
+            raise _Refused(self._bad("Missing required parameter: 'messages'.", "messages"))
+        if kind == "responses" and not body.get("input"):
+            raise _Refused(self._bad("Missing required parameter: 'input'.", "input"))
+        return body
+
+    def _bad(self, message: str, param: str | None) -> SimResponse:
+        return json_response(400, error_body(message, "invalid_request_error", None, param))
+
+    def complete(self, request: SimRequest, kind: str) -> SimResponse:
+        try:
+            self._authenticate(request)
+            body = self._parse(request, kind)
+            schema, strict = oa.request_schema(body, kind)
+            if schema is not None and strict and self.config.reject_non_strict_schema:
+                problems = oa.strict_problems(schema)
+                if problems:
+                    raise _Refused(self._bad("Invalid schema for response_format: " + "; ".join(problems),
+                                             "response_format" if kind == "chat" else "text.format.schema"))
+            user_text, all_text = oa.request_texts(body, kind)
+            max_out = body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens")
+            tokens_in = self._tokens(all_text)
+            self._check_limits(request, str(body["model"]), tokens_in + int(max_out or 0))
+        except _Refused as refused:
+            return refused.response
+        content, outcome = self._answer(user_text, schema, max_out)
+        tokens_out = self._tokens(content or REFUSAL)
+        self.log.add("calls")
+        self.log.add("tokens_in", tokens_in)
+        self.log.add("tokens_out", tokens_out)
+        render = self._chat_json if kind == "chat" else self._responses_json
+        return json_response(200, render(str(body["model"]), content, outcome, tokens_in, tokens_out))
+
+    def _answer(self, text: str, schema: dict[str, Any] | None, max_out: Any) -> tuple[str | None, str]:
+        """(content, outcome) where outcome is "stop", "length" or "refusal"."""
+        cfg = self.config
+        with self._rng_lock:
+            rolls = [self.rng.random() for _ in range(3)]
+            found = oa.apply_content_faults(self.finder.find(text), cfg, self.rng, text)
+        if rolls[0] < cfg.refusal_rate:
+            return None, "refusal"
+        oa.add_evidence([f for f in found if not f.evidence], text)
+        answer = oa.fill(schema, found) if schema is not None else oa.default_answer(found)
+        content = json.dumps(answer, ensure_ascii=False)
+        limit = int(max_out) if isinstance(max_out, int) and max_out > 0 else None
+        if rolls[1] < cfg.cutoff_rate or (limit is not None and self._tokens(content) > limit):
+            keep = limit * int(cfg.chars_per_token) if limit else max(1, len(content) * 2 // 3)
+            return content[:min(keep, max(1, len(content) - 1))], "length"
+        if rolls[2] < cfg.malformed_json_rate:
+            return content[:max(1, len(content) // 2)] + ' ... }"', "stop"
+        return content, "stop"
+
+    def _chat_json(self, model: str, content: str | None, outcome: str, tokens_in: int,
+                   tokens_out: int) -> dict[str, Any]:
+        message = {"role": "assistant", "content": content, "refusal": REFUSAL if outcome == "refusal" else None,
+                   "annotations": []}
+        return {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": int(time.time()),
+                "model": model, "system_fingerprint": "fp_simulator",
+                "choices": [{"index": 0, "message": message, "logprobs": None,
+                             "finish_reason": "length" if outcome == "length" else "stop"}],
+                "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
+                          "total_tokens": tokens_in + tokens_out, "prompt_tokens_details": {"cached_tokens": 0},
+                          "completion_tokens_details": {"reasoning_tokens": 0}}}
+
+    def _responses_json(self, model: str, content: str | None, outcome: str, tokens_in: int,
+                        tokens_out: int) -> dict[str, Any]:
+        if outcome == "refusal":
+            part: dict[str, Any] = {"type": "refusal", "refusal": REFUSAL}
+        else:
+            part = {"type": "output_text", "text": content or "", "annotations": []}
+        incomplete = outcome == "length"
+        return {"id": "resp_" + uuid.uuid4().hex, "object": "response", "created_at": int(time.time()),
+                "status": "incomplete" if incomplete else "completed", "model": model,
+                "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None, "error": None,
+                "output": [{"type": "message", "id": "msg_" + uuid.uuid4().hex[:24],
+                            "status": "incomplete" if incomplete else "completed", "role": "assistant",
+                            "content": [part]}],
+                "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+                "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out,
+                          "total_tokens": tokens_in + tokens_out, "input_tokens_details": {"cached_tokens": 0},
+                          "output_tokens_details": {"reasoning_tokens": 0}}}

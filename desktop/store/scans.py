@@ -1,0 +1,254 @@
+"""All SQL of the scan side: runs, conversations and the shipments a scan finds.
+
+Contracts:
+- `commit_conversation` writes a conversation's new scan state, its new shipments and their outbox rows
+  in ONE transaction: after a crash a conversation is either fully committed or untouched.
+- A shipment is unique per (normalised number, courier): finding it again (in another conversation, or
+  the same one rescanned) never creates a second row or a second registration.
+- A conversation is "unchanged" when its listed last message id equals the one of its last successful scan
+  (state ok / no_shipments); failed conversations are always scanned again.
+- A run row records its parameters, state, counts, finished batches and the pid running it. A "running"
+  row whose pid is gone was killed: `mark_interrupted` flags it and `find_resumable` offers it again.
+Call these on the thread that owns the connection (the event loop's): each is a short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from desktop.core.events import RunState
+from desktop.core.policy import review_state
+from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
+from desktop.store import outbox
+from desktop.store.tables import ConversationRow, ScanRunRow, ShipmentRow, database, utcnow
+
+OK, NO_SHIPMENTS, FAILED, PENDING = "ok", "no_shipments", "failed", "pending"
+SCANNED_STATES = (OK, NO_SHIPMENTS)
+RESUMABLE = (RunState.INTERRUPTED.value, RunState.CANCELLED.value, RunState.FAILED.value)
+_CHUNK = 500   # SQLite's bound-variable limit is generous, but keep IN (...) lists modest
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentOutcome:
+    shipment_id: int
+    tracking_number: str
+    courier: str
+    new: bool
+    registration_state: str | None    # outbox state of a new shipment (None when it already existed)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitOutcome:
+    conversation_id: str
+    state: str
+    shipments: tuple[ShipmentOutcome, ...] = field(default=())
+
+    @property
+    def new_shipments(self) -> int:
+        return sum(1 for s in self.shipments if s.new)
+
+
+# -- runs ---------------------------------------------------------------------------------------------------
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:     # exists, owned by someone else
+        return True
+    return True
+
+
+def mark_interrupted() -> list[int]:
+    """Flag runs left "running" by a process that no longer exists; returns their ids."""
+    ids = [row.id for row in ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid)
+           .where(ScanRunRow.state == RunState.RUNNING.value) if not pid_alive(row.pid)]
+    if ids:
+        with database.atomic():
+            ScanRunRow.update(state=RunState.INTERRUPTED.value).where(ScanRunRow.id.in_(ids)).execute()
+    return ids
+
+
+def _inboxes_json(inboxes: Iterable[str]) -> str:
+    return json.dumps(sorted(set(inboxes)))
+
+
+def find_resumable(since: float, until: float, inboxes: Iterable[str]) -> ScanRunRow | None:
+    """The latest run over the same range and inboxes, if it stopped before finishing; else None."""
+    latest = (ScanRunRow.select()
+              .where((ScanRunRow.since == since) & (ScanRunRow.until == until)
+                     & (ScanRunRow.inboxes == _inboxes_json(inboxes))
+                     & ~((ScanRunRow.state == RunState.RUNNING.value) & ScanRunRow.pid.is_null(False)
+                         & (ScanRunRow.pid != os.getpid())))
+              .order_by(ScanRunRow.id.desc()).first())
+    return latest if latest is not None and latest.state in RESUMABLE else None
+
+
+def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size: int,
+              concurrent_batches: int, extractor: str, rescan: bool) -> ScanRunRow:
+    with database.atomic():
+        return ScanRunRow.create(since=since, until=until, inboxes=_inboxes_json(inboxes), batch_size=batch_size,
+                                 concurrent_batches=concurrent_batches, extractor=extractor, rescan=rescan,
+                                 state=RunState.RUNNING.value, pid=os.getpid())
+
+
+def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extractor: str) -> ScanRunRow:
+    """Take over an unfinished run in this process (its counts and batches are kept)."""
+    with database.atomic():
+        ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(), finished_at=None, error=None,
+                          batch_size=batch_size, concurrent_batches=concurrent_batches,
+                          extractor=extractor).where(ScanRunRow.id == run_id).execute()
+    return ScanRunRow.get_by_id(run_id)
+
+
+def save_run(run_id: int, *, counts: dict, batches: list[dict], state: RunState | None = None,
+             error: str | None = None) -> None:
+    """Store the run's counters and finished batches (and, when given, its final state)."""
+    values: dict = {ScanRunRow.counts: json.dumps(counts), ScanRunRow.batches: json.dumps(batches)}
+    if state is not None:
+        values[ScanRunRow.state] = state.value
+        values[ScanRunRow.error] = error
+        if state is not RunState.RUNNING:
+            values[ScanRunRow.finished_at] = utcnow()
+    with database.atomic():
+        ScanRunRow.update(values).where(ScanRunRow.id == run_id).execute()
+
+
+def run_row(run_id: int) -> ScanRunRow | None:
+    return ScanRunRow.get_or_none(ScanRunRow.id == run_id)
+
+
+def run_batches(run_id: int) -> list[dict]:
+    row = run_row(run_id)
+    return json.loads(row.batches or "[]") if row else []
+
+
+def recent_runs(limit: int = 50) -> list[ScanRunRow]:
+    return list(ScanRunRow.select().order_by(ScanRunRow.id.desc()).limit(limit))
+
+
+# -- what needs scanning --------------------------------------------------------------------------------------
+def plan(refs: Sequence[ConversationRef], *, rescan: bool, run_id: int | None = None) -> dict[str, bool]:
+    """conversation id -> True if it must be scanned, False if it is unchanged (costs nothing).
+
+    With `rescan` everything is scanned, except what this same run already committed (a resumed rescan
+    must not start over).
+    """
+    rows = _rows([r.id for r in refs])
+    decision = {}
+    for ref in refs:
+        row = rows.get(ref.id)
+        same = (row is not None and row.scan_state in SCANNED_STATES and ref.last_message_id is not None
+                and row.scanned_message_id == ref.last_message_id)
+        if rescan:
+            same = same and run_id is not None and row.run_id == run_id
+        decision[ref.id] = not same
+    return decision
+
+
+def _rows(ids: Sequence[str]) -> dict[str, ConversationRow]:
+    found: dict[str, ConversationRow] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        for row in ConversationRow.select().where(ConversationRow.id.in_(chunk)):
+            found[row.id] = row
+    return found
+
+
+# -- committing a conversation ------------------------------------------------------------------------------
+def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: ExtractionResult | None = None,
+                        error: str | None = None, approve_all_by_hand: bool = False) -> CommitOutcome:
+    """Write the outcome of scanning `ref` in one transaction: either `result` or a failure `error`."""
+    with database.atomic():
+        row = ConversationRow.get_or_none(ConversationRow.id == ref.id) or ConversationRow(id=ref.id)
+        row.inbox_id = ref.inbox_ids[0] if ref.inbox_ids else row.inbox_id
+        row.subject, row.status, row.customer = ref.subject, ref.status, ref.customer
+        row.last_message_id, row.last_activity_at = ref.last_message_id, ref.last_activity_at
+        row.run = run_id
+        if result is None:
+            row.scan_state, row.error, row.attempts = FAILED, error or "failed", (row.attempts or 0) + 1
+            _save(row)
+            return CommitOutcome(ref.id, FAILED)
+        _save(row)                      # first: the shipments reference it
+        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, approve_all_by_hand)
+                         for s in _unique(result.shipments))
+        row.scan_state = OK if outcomes else NO_SHIPMENTS
+        row.scanned_message_id, row.scanned_at, row.error, row.attempts = ref.last_message_id, utcnow(), None, 0
+        row.tokens_in, row.truncated = result.tokens_in, result.truncated
+        _save(row)
+        return CommitOutcome(ref.id, row.scan_state, outcomes)
+
+
+def _save(row: ConversationRow) -> None:
+    if getattr(row, "_stored", False) or ConversationRow.select().where(ConversationRow.id == row.id).exists():
+        row.save()
+    else:
+        row.save(force_insert=True)
+    row._stored = True
+
+
+def normalise_number(number: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", number.upper())
+
+
+def _unique(shipments: Iterable[ExtractedShipment]) -> list[ExtractedShipment]:
+    seen, unique = set(), []
+    for s in shipments:
+        key = (normalise_number(s.tracking_number), s.courier or "")
+        if key[0] and key not in seen:
+            seen.add(key)
+            unique.append(s)
+    return unique
+
+
+def _existing(number: str, courier: str) -> ShipmentRow | None:
+    """The stored shipment with this number: same courier, or either side without a courier."""
+    query = ShipmentRow.select().where(ShipmentRow.tracking_number == number)
+    if courier:
+        query = query.where((ShipmentRow.courier == courier) | (ShipmentRow.courier == ""))
+    return query.order_by(ShipmentRow.id).first()
+
+
+def _add_shipment(s: ExtractedShipment, conversation_id: str, run_id: int | None, extractor: str,
+                  approve_all_by_hand: bool) -> ShipmentOutcome:
+    number, courier = normalise_number(s.tracking_number), s.courier or ""
+    existing = _existing(number, courier)
+    if existing is not None:
+        return ShipmentOutcome(existing.id, number, existing.courier, False, None)
+    row = ShipmentRow.create(
+        conversation=conversation_id, message_id=s.message_id, tracking_number=number, courier=courier,
+        carrier=s.carrier, courier_code=s.courier_code, order_number=s.order_number, supplier=s.supplier,
+        shipped_date=s.shipped_date, destination_country=s.destination_country,
+        destination_postcode=s.destination_postcode, confidence=s.confidence, evidence=s.evidence or "",
+        flags=json.dumps(list(s.flags)), validated=s.validated,
+        review_state=review_state(s, approve_all_by_hand), extractor=extractor, run=run_id)
+    registration = outbox.enqueue(row)
+    return ShipmentOutcome(row.id, number, courier, True, registration.state)
+
+
+# -- reading back -------------------------------------------------------------------------------------------
+def conversation(conversation_id: str) -> ConversationRow | None:
+    return ConversationRow.get_or_none(ConversationRow.id == conversation_id)
+
+
+def shipment_keys() -> list[tuple[str, str]]:
+    """(number, courier) of every shipment, ordered (tests compare runs with it)."""
+    return [(r.tracking_number, r.courier) for r in
+            ShipmentRow.select(ShipmentRow.tracking_number, ShipmentRow.courier)
+            .order_by(ShipmentRow.tracking_number, ShipmentRow.courier)]
+
+
+def counts_by_state() -> dict[str, int]:
+    """Conversations per scan state."""
+    from peewee import fn
+    query = (ConversationRow.select(ConversationRow.scan_state, fn.COUNT(ConversationRow.id).alias("n"))
+             .group_by(ConversationRow.scan_state))
+    return {row.scan_state: row.n for row in query}

@@ -1,0 +1,420 @@
+"""The registration worker against the Ship24 simulator on loopback, with a real SQLite outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import httpx
+import pytest
+
+from desktop.clients.errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    ApiTimeout,
+    AuthError,
+    RateLimited,
+    ServerError,
+)
+from desktop.clients.ship24 import Ship24Client
+from desktop.core.backoff import Backoff
+from desktop.core.events import RegistrationChanged, RegistrationPaused
+from desktop.core.registration import RegistrationWorker, classify_error
+from desktop.store import outbox, review
+from desktop.store.tables import RegistrationAttemptRow, RegistrationRow
+from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, open_tmp_db, ship24_sim
+
+FAST = Backoff(base=0.02, factor=2, cap=0.3, max_attempts=1000, jitter=0.5)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_tmp_db(tmp_path)
+    yield database
+    database.close()
+
+
+class Recorder(list):
+    def __call__(self, event):
+        self.append(event)
+
+    def of(self, kind):
+        return [e for e in self if isinstance(e, kind)]
+
+
+def states() -> Counter:
+    return Counter(r.state for r in RegistrationRow.select())
+
+
+def row(sid: int) -> RegistrationRow:
+    return outbox.registration_for(sid)
+
+
+async def drain(url: str, sink=None, *, client_kwargs=None, **kwargs):
+    async with Ship24Client(url, SHIP24_KEY, **(client_kwargs or {})) as client:
+        worker = RegistrationWorker(client, sink if sink is not None else (lambda e: None), **kwargs)
+        return await worker.drain_once()
+
+
+def assert_registered_exactly_once(sim, ids: list[int]) -> None:
+    """Every shipment registered; the simulator holds one tracker per shipment, quota used == shipments."""
+    rows = [row(s) for s in ids]
+    assert {r.state for r in rows} == {"registered"}
+    assert sim.log.trackers_created == len(ids)
+    trackers = sim.service.trackers
+    assert len(trackers) == len(ids)
+    by_client_id = Counter(t.client_tracker_id for t in trackers.values())
+    assert set(by_client_id.values()) == {1}
+    for r in rows:
+        assert trackers[r.tracker_id].client_tracker_id == r.client_tracker_id
+
+
+# -- kinds of outcome (pure) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (ApiTimeout("ship24", "x"), "temporary"),
+    (ApiConnectionError("ship24", "reset"), "temporary"),
+    (ServerError("ship24", 503, "down", "internal_error"), "temporary"),
+    (RateLimited("ship24", "Too many requests", 1.0), "temporary"),
+    (ApiStatusError("ship24", 409, "same request in flight", "request_conflict"), "temporary"),
+    (ApiStatusError("ship24", 400, '"trackingNumber" looks like a dummy', "validation_error"), "permanent"),
+    (ApiStatusError("ship24", 400, "clientTrackerId is used", "tracker_conflict"), "permanent"),
+    (ApiStatusError("ship24", 403, "No more quota left.", "quota_limit_reached"), "quota"),
+    (ApiStatusError("ship24", 405, "No more quota left.", "quota_limit_reached"), "quota"),
+    (ApiStatusError("ship24", 400, '"destinationPostCode" is required for courier dpd (requiredFields)',
+                    "validation_error"), "needs_info"),
+    (ApiStatusError("ship24", 400, '"destinationPostCode" is required for courier dpd; "trackingNumber" '
+                    "looks like a dummy", "validation_error"), "permanent"),
+    (AuthError("ship24", 401, "The API key is invalid", "auth_invalid_api_key"), "auth"),
+])
+def test_classify(error, kind):
+    outcome = classify_error(error)
+    assert outcome.kind == kind
+    assert outcome.message and "Traceback" not in outcome.message
+
+
+# -- against the simulator ---------------------------------------------------------------------------------
+
+
+def test_many_due_go_in_bulk_one_goes_alone(db):
+    ids = [add_shipment(n) for n in numbers(150)]
+    events = Recorder()
+    with ship24_sim() as sim:
+        summary = asyncio.run(drain(sim.url, events))
+        assert summary.registered == 150 and summary.calls == 2
+        assert sim.log.requests_by_route["POST /public/v1/trackers/bulk"] == 2
+        assert_registered_exactly_once(sim, ids)
+        last = add_shipment("SSLONELY12345")
+        asyncio.run(drain(sim.url))
+        assert sim.log.requests_by_route["POST /public/v1/trackers"] == 1
+        assert row(last).state == "registered"
+    changed = events.of(RegistrationChanged)
+    assert len(changed) == 150 and {e.state for e in changed} == {"registered"}
+    assert changed[0].message.startswith("Registered with Ship24 (tracker ")
+    assert [a.outcome for a in outbox.attempts_for(ids[0])] == ["registered"]
+
+
+class Throttled(httpx.AsyncBaseTransport):
+    """Answers a share of requests with Ship24's plain-text 429 before they reach the simulator (the
+    simulator's own limits rarely trigger: the client keeps under them), forwards the rest."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        import random
+
+        self.inner = httpx.AsyncHTTPTransport()
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.sent = 0
+
+    async def handle_async_request(self, request):
+        if self.rng.random() < self.rate:
+            self.sent += 1
+            return httpx.Response(429, text="Too many requests, please try again later.",
+                                  headers={"Retry-After": "1", "Content-Type": "text/plain"})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+@pytest.mark.slow
+def test_flaky_ship24_registers_every_shipment_exactly_once(db):
+    """~30% of requests fail (12% 429, then 12% 5xx, 6% timeouts, 4% resets) while two workers with separate
+    clients (one bulk, one single creates) share the key: each shipment still ends with one tracker."""
+    count = 150
+    ids = [add_shipment(n, review_state="auto" if i % 4 else "approved")
+           for i, n in enumerate(numbers(count, seed=9))]
+    faults = {"error_5xx_rate": 0.12, "timeout_rate": 0.06, "reset_rate": 0.04, "timeout_hold_seconds": 0.6}
+    throttles = [Throttled(0.12, seed=1), Throttled(0.12, seed=2)]
+
+    async def scenario(url):
+        stop = asyncio.Event()
+        https = [httpx.AsyncClient(transport=t) for t in throttles]
+        async with Ship24Client(url, SHIP24_KEY, timeout=0.25, http=https[0]) as c1, \
+                Ship24Client(url, SHIP24_KEY, timeout=0.25, http=https[1]) as c2:
+            workers = [RegistrationWorker(c1, backoff=FAST, batch_limit=7, idle_seconds=0.05),
+                       RegistrationWorker(c2, backoff=FAST, bulk_min=1000, batch_limit=3, idle_seconds=0.05)]
+            tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+            for _ in range(3000):
+                if states()["registered"] == count:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.gather(*tasks)
+        for http in https:
+            await http.aclose()
+        return c1.stats, c2.stats
+
+    with ship24_sim(faults=faults) as sim:
+        stats = asyncio.run(scenario(sim.url))
+        assert_registered_exactly_once(sim, ids)
+        outcomes = Counter(a.outcome for a in RegistrationAttemptRow.select())
+        reasons = Counter(a.message.split(" Will try")[0] for a in RegistrationAttemptRow.select()
+                          if a.outcome == "temporary")
+        codes = sim.log.status_counts
+        requests = sum(s.requests for s in stats)
+        failed = sum(s.rate_limited + s.errors for s in stats)
+        print(f"\nflaky ship24: {requests} client requests, {failed} failed ({failed / requests:.0%}); "
+              f"simulator status {dict(codes)}; injected 429s {[t.sent for t in throttles]}; "
+              f"attempts {dict(outcomes)}; bulk calls {sim.log.requests_by_route['POST /public/v1/trackers/bulk']}; "
+              f"temporary reasons {dict(reasons)}")
+        assert sum(n for s, n in codes.items() if s >= 500) > 0 and sum(t.sent for t in throttles) > 0
+        assert outcomes["temporary"] > 0 and outcomes["registered"] + outcomes["existing"] == count
+        assert any("did not answer in time" in m for m in reasons)
+        assert any("slow down" in m for m in reasons)
+
+
+class LoseAnswers(httpx.AsyncBaseTransport):
+    """Forwards to the simulator, then drops the first `n` answers: Ship24 did the work, we never heard."""
+
+    def __init__(self, n: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.left = n
+
+    async def handle_async_request(self, request):
+        response = await self.inner.handle_async_request(request)
+        if self.left > 0:
+            self.left -= 1
+            await response.aclose()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+def test_lost_answers_are_resent_without_a_second_tracker(db):
+    ids = [add_shipment(n) for n in numbers(12)]
+    single = add_shipment("SSSINGLE12345")
+
+    async def scenario(url):
+        http = httpx.AsyncClient(transport=LoseAnswers(2))
+        async with Ship24Client(url, SHIP24_KEY, http=http) as client:
+            later = Backoff(base=0.3, cap=0.3, jitter=0)
+            worker = RegistrationWorker(client, backoff=later, batch_limit=12)
+            first = await worker.drain_once()  # 12 in bulk (answer lost), then the single (answer lost)
+            while states()["registered"] < 13:
+                await asyncio.sleep(0.05)
+                await worker.drain_once()
+        await http.aclose()
+        return first
+
+    with ship24_sim() as sim:
+        first = asyncio.run(scenario(sim.url))
+        assert first.registered == 0 and first.retrying == 13
+        assert_registered_exactly_once(sim, ids + [single])
+    assert [a.outcome for a in outbox.attempts_for(ids[0])] == ["temporary", "existing"]
+    assert "did not answer in time" in outbox.attempts_for(single)[0].message
+
+
+def test_quota_exhaustion_pauses_all_registration(db):
+    ids = [add_shipment(n) for n in numbers(12)]
+    events = Recorder()
+    with ship24_sim(quota=5) as sim:
+        summary = asyncio.run(drain(sim.url, events, batch_limit=4))
+        assert summary.paused_reason and summary.registered == 5
+        assert states() == Counter({"registered": 5, "paused": 7})
+        paused = events.of(RegistrationPaused)
+        assert len(paused) == 1
+        assert paused[0].reason.startswith("Ship24 quota used up")
+        assert "Registration is paused and nothing is lost" in paused[0].reason
+        items = outbox.queue_items()
+        assert {i.state for i in items} == {"paused"}
+        assert all("quota used up" in i.reason for i in items)
+        # A new shipment found while paused waits too; a drain sends nothing.
+        late = add_shipment("SSLATE12345")
+        before = sim.log.total_requests
+        assert asyncio.run(drain(sim.url)).attempted == 0
+        assert sim.log.total_requests == before and row(late).state == "queued"
+        assert outbox.queue_items(shipment_ids=[late])[0].reason.startswith("Registration is paused")
+        # The plan is upgraded: resume registers the rest, nothing twice.
+        sim.config.quota = 100
+
+        async def resume():
+            async with Ship24Client(sim.url, SHIP24_KEY) as client:
+                worker = RegistrationWorker(client)
+                assert len(worker.resume()) == 7
+                return await worker.drain_once()
+        assert asyncio.run(resume()).registered == 8
+        assert_registered_exactly_once(sim, ids + [late])
+
+
+def test_quota_on_single_create(db):
+    sid = add_shipment(numbers(1)[0])
+    with ship24_sim(quota=0) as sim:
+        asyncio.run(drain(sim.url))
+    assert (row(sid).state, row(sid).kind) == ("paused", "quota")
+    attempt = outbox.attempts_for(sid)[0]
+    assert (attempt.outcome, attempt.http_status) == ("quota", 403)
+
+
+def test_validation_error_waits_for_an_edit(db):
+    bad = add_shipment("11111111")
+    good = add_shipment(numbers(1)[0])
+    with ship24_sim() as sim:
+        asyncio.run(drain(sim.url))
+        r = row(bad)
+        assert (r.state, r.kind) == ("failed", "permanent")
+        assert r.last_error.startswith("Ship24 rejected the number: ")
+        assert "dummy" in r.last_error and "correct the shipment" in r.last_error
+        assert row(good).state == "registered"
+        assert asyncio.run(drain(sim.url)).attempted == 0  # waits for a person, no automatic retries
+        assert review.edit(bad, tracking_number="SSFIXED98765").state == "queued"
+        asyncio.run(drain(sim.url))
+        assert row(bad).state == "registered"
+        assert sim.log.trackers_created == 2
+    assert [a.outcome for a in outbox.attempts_for(bad)] == ["permanent", "registered"]
+
+
+def test_missing_postcode_asks_for_it(db):
+    a, b = numbers(2)
+    dpd = [add_shipment(a, courier="dpd", courier_code="dpd", carrier="DPD"),
+           add_shipment(b, courier="dpd", courier_code="dpd", carrier="DPD")]
+    with ship24_sim() as sim:
+        asyncio.run(drain(sim.url))
+        for sid in dpd:
+            r = row(sid)
+            assert (r.state, r.kind) == ("failed", "needs_info")
+            assert "needs more details" in r.last_error and "postcode" in r.last_error
+        assert sim.log.trackers_created == 0
+        assert all(res.state == "queued" for res in review.set_destination(dpd, postcode="SW1A 1AA",
+                                                                           country="GB"))
+        asyncio.run(drain(sim.url))
+        assert_registered_exactly_once(sim, dpd)
+
+
+def test_tracker_conflict_is_permanent(db):
+    number = numbers(1)[0]
+    sid = add_shipment(number)
+    other_payload = {**json.loads(row(sid).payload), "destinationPostCode": "AB1 2CD"}
+
+    async def precreate(url):
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            await client.create_tracker(other_payload)
+    with ship24_sim() as sim:
+        asyncio.run(precreate(sim.url))
+        asyncio.run(drain(sim.url))
+    r = row(sid)
+    assert (r.state, r.kind) == ("failed", "permanent")
+    assert r.last_error.startswith("Ship24 already tracks this shipment with different details")
+
+
+def test_temporary_failures_give_up_at_the_cap_then_retry_now(db):
+    sid = add_shipment(numbers(1)[0])
+    capped = Backoff(base=0.01, cap=0.02, max_attempts=3, jitter=0)
+
+    async def scenario(url, sim):
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client, backoff=capped)
+            while row(sid).state == "queued":
+                await worker.drain_once()
+                await asyncio.sleep(0.02)
+            assert (row(sid).state, row(sid).kind) == ("failed", "temporary")
+            sim.config.faults.error_5xx_rate = 0.0
+            assert (await worker.drain_once()).attempted == 0  # failed rows wait for a person
+            assert worker.retry_now([sid]) == [sid]
+            return await worker.drain_once()
+
+    with ship24_sim(faults={"error_5xx_rate": 1.0}) as sim:
+        summary = asyncio.run(scenario(sim.url, sim))
+        assert summary.registered == 1
+    history = outbox.attempts_for(sid)
+    assert [a.outcome for a in history] == ["temporary"] * 3 + ["registered"]
+    assert history[2].message.startswith("Gave up after 3 attempts: Ship24 had a server problem (HTTP 5")
+    assert history[0].message.endswith("(attempt 1 of 3).")
+
+
+def test_retry_now_ignores_the_backoff(db):
+    sid = add_shipment(numbers(1)[0])
+    RegistrationRow.update(next_attempt_at=4e9, kind="temporary").where(RegistrationRow.shipment == sid).execute()
+    events = Recorder()
+
+    async def scenario(url):
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client, events)
+            assert (await worker.drain_once()).attempted == 0
+            worker.retry_now(None)
+            return await worker.drain_once()
+    with ship24_sim() as sim:
+        assert asyncio.run(scenario(sim.url)).registered == 1
+    assert [e.state for e in events.of(RegistrationChanged)] == ["queued", "registered"]
+
+
+def test_approve_everything_by_hand(db):
+    auto = add_shipment(numbers(1)[0])
+    pending = add_shipment("SSPENDING1234", review_state="pending")
+    rejected = add_shipment("SSREJECT12345", review_state="rejected")
+    with ship24_sim() as sim:
+        asyncio.run(drain(sim.url, approve_all_by_hand=True))
+        assert sim.log.total_requests == 0
+        review.approve([pending])
+        asyncio.run(drain(sim.url, approve_all_by_hand=True))
+        assert (row(auto).state, row(pending).state, row(rejected).state) == (
+            "queued", "registered", "dismissed")
+        asyncio.run(drain(sim.url))
+        assert row(auto).state == "registered" and row(rejected).state == "dismissed"
+        assert sim.log.trackers_created == 2
+
+
+def test_background_loop_registers_while_shipments_arrive(db):
+    """The scan commits shipments while the worker runs; wake() makes it look at once."""
+    nums = numbers(30)
+
+    async def scenario(url):
+        stop = asyncio.Event()
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client, idle_seconds=30.0)
+            task = asyncio.create_task(worker.run(stop))
+            for i in range(0, 30, 10):
+                for n in nums[i:i + 10]:
+                    add_shipment(n)
+                worker.wake()
+                await asyncio.sleep(0.01)
+            while states()["registered"] < 30:
+                await asyncio.sleep(0.02)
+            stop.set()
+            await asyncio.wait_for(task, 5)
+    with ship24_sim() as sim:
+        asyncio.run(scenario(sim.url))
+        assert sim.log.trackers_created == 30
+
+
+def test_cancelled_attempt_releases_its_leases(db):
+    ids = [add_shipment(n) for n in numbers(3)]
+
+    async def scenario(url):
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client)
+            task = asyncio.create_task(worker.drain_once())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    with ship24_sim() as sim:
+        sim.config.latency.median_ms = 2000.0
+        sim.config.latency.spread = 0.0
+        asyncio.run(scenario(sim.url))
+    assert all(row(s).lease_until is None and row(s).state == "queued" for s in ids)
+    assert len(outbox.claim_due(outbox.utcnow())) == 3
