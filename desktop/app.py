@@ -6,6 +6,7 @@ with the registration worker, and the main window. On close it shuts them down i
 cancelled, the worker stopped, the window deleted, then the services close their clients and the database.
 
 This is the only module that knows every concrete class; everything else receives its dependencies.
+`SHIPSCAN_QUIT_AFTER=<seconds>` closes the window by itself after that long (smoke tests, screenshots).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 import PySide6  # noqa: F401  -- must be imported before qasync, which picks the first binding it finds
@@ -33,6 +35,8 @@ log = logging.getLogger("shipscan.gui")
 
 def make_scanner_factory(svc):
     """`(params, sink) -> Scanner` for the bridge: the extractor is chosen per scan (LLM or rules)."""
+    # Import the pipeline now, at start-up, rather than freezing the window on the first Start click.
+    import desktop.core.pipeline  # noqa: F401
 
     def make_scanner(params, sink):
         from desktop.core.pipeline import Scanner
@@ -75,6 +79,7 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
         window.show()
         window.start()
         bridge.start_worker()
+        _quit_after(window)
         for notice in getattr(svc, "notices", ()):
             messages.info(notice)
         if svc.llm is None:
@@ -86,6 +91,14 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
         window.hide()
         window.deleteLater()
     return 0
+
+
+def _quit_after(window: MainWindow) -> None:
+    seconds = os.environ.get("SHIPSCAN_QUIT_AFTER")
+    if seconds:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(float(seconds) * 1000), window.close)
 
 
 def _setup_needed(app: QApplication, error: ConfigurationError) -> int:

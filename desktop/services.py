@@ -5,8 +5,8 @@
 
 With `demo=True` the simulators of Front, OpenAI and Ship24 start in this process (daemon threads) on the
 seeded demo workspace, the clients point at them with `desktop.sim.DEMO_KEYS`, and the demo database is
-used (never the real one). The demo Front budget is Front's 200/min plan with the window scaled to 6 s
-(so a demo scan takes seconds, not minutes); `SHIPSCAN_SIM_CONFIG=<json>` replaces the whole sim config.
+used (never the real one). The demo budgets are the real services' with time running 10x faster (Front's
+200/min plan and OpenAI's per-minute limits per 6 s window), so a demo scan takes seconds, not minutes; `SHIPSCAN_SIM_CONFIG=<json>` replaces the whole sim config.
 
 Keys: a missing Front token raises ConfigurationError naming FRONT_API_TOKEN (commands exit 2). Without
 an OpenAI key there is no LLM client and `extractor("llm")` falls back to the rules extractor, adding a
@@ -114,8 +114,9 @@ def demo_sim_config() -> Any:
     if path:
         return SimConfig.from_file(path)
     config = SimConfig()
-    config.front.rate_limit_per_minute = 200
-    config.front.window_seconds = 6.0
+    config.front.rate_limit_per_minute = 200       # Front's Scale plan...
+    config.front.window_seconds = 6.0              # ...with time running 10x faster
+    config.openai.window_seconds = 6.0             # OpenAI's per-minute budgets, 10x faster too
     return config
 
 
@@ -167,7 +168,10 @@ def _open_clients(svc: Services) -> None:
                             on_wait=relay.front)
     if keys.openai:
         from desktop.clients.llm import LlmClient
-        svc.llm = LlmClient(cfg.openai_url, keys.openai, cfg.model, on_wait=relay.openai)
+        extra = {}
+        if svc.sims is not None:   # the demo's OpenAI budgets cover a time-scaled window, not a minute
+            extra["rate_period"] = float(svc.sims.openai.config.window_seconds)
+        svc.llm = LlmClient(cfg.openai_url, keys.openai, cfg.model, on_wait=relay.openai, **extra)
     if keys.ship24:
         try:
             from desktop.clients.ship24 import Ship24Client

@@ -110,7 +110,9 @@ class _CompanyBudget:
             # Never faster than twice the nominal pace: leftovers at the end of a window must not turn
             # into a burst that a sliding window on the server would count against us.
             rate = min(rate, 2.0 * self.share * limit / self.window)
-        self.limiter.set_rate(rate, 1.0)
+        # A small burst allowance (0.1 s worth) lets the pace catch up on the event loop's lateness instead
+        # of losing it for good; the window total stays bounded by `remaining` above.
+        self.limiter.set_rate(rate, 1.0, burst=max(1.0, min(rate * 0.1, 20.0)))
 
 
 class _SearchBudget:

@@ -174,7 +174,7 @@ class LlmClient:
     def __init__(self, base_url: str, api_key: str, model: str, *, max_retries: int = 4,
                  timeout: float | httpx2.Timeout = 60.0, on_wait: WaitCallback | None = None,
                  api: str = "chat", rpm: float | None = None, tpm: float | None = None,
-                 rate_period: float = 60.0, max_output_tokens: int | None = 2000,
+                 rate_period: float = 60.0, max_output_tokens: int | None = 1200,
                  temperature: float | None = 0.0,
                  backoff_base: float = 0.5, backoff_max: float = 20.0, max_retry_after: float = 120.0,
                  http_client: httpx2.AsyncClient | None = None) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -37,8 +37,25 @@ from desktop.clients.errors import (
     ServerError,
 )
 from desktop.clients.ratelimit import RateLimiter, WaitCallback
+from desktop.clients.ship24_models import (
+    BulkResult,
+    CreateResult,
+    ItemError,
+    Tracker,
+    TrackingEvent,
+    TrackingResult,
+    data_of,
+    error_items,
+    first_tracking,
+    parse_bulk,
+    parse_tracker,
+    parse_tracking,
+)
 
 log = logging.getLogger("shipscan.ship24")
+
+__all__ = ["BULK_MAX", "BulkResult", "CreateResult", "ItemError", "Ship24Client", "Ship24Stats", "Tracker",
+           "TrackingEvent", "TrackingResult"]
 
 SERVICE = "ship24"
 PREFIX = "/public/v1"
@@ -49,89 +66,6 @@ LIMITS = {"create": 10, "bulk": 3, "track": 10, "list": 10, "tracker": 10, "resu
 #: Share of each limit we use, so clock skew between our spacing and Ship24's windows never tips us over.
 MARGIN = 0.9
 MIN_RETRY_AFTER = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class Tracker:
-    """A Ship24 tracker (what a create returns)."""
-
-    tracker_id: str
-    tracking_number: str
-    client_tracker_id: str | None = None
-    courier_codes: tuple[str, ...] = ()
-    is_subscribed: bool = True
-    is_tracked: bool = True
-    created_at: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemError:
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class CreateResult:
-    """One item of a bulk creation: `status` is "created", "existing" or "error"."""
-
-    index: int
-    status: str
-    input: dict
-    tracker: Tracker | None
-    errors: tuple[ItemError, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("created", "existing") and self.tracker is not None
-
-    @property
-    def code(self) -> str | None:
-        return self.errors[0].code if self.errors else None
-
-    @property
-    def message(self) -> str:
-        return "; ".join(e.message or e.code for e in self.errors)
-
-    @property
-    def client_tracker_id(self) -> str | None:
-        return self.input.get("clientTrackerId") or (self.tracker.client_tracker_id if self.tracker else None)
-
-
-@dataclass(frozen=True, slots=True)
-class BulkResult:
-    """A bulk creation answer: `status` "success" (201), "partial" (207) or "error" (400, all failed)."""
-
-    http_status: int
-    status: str
-    items: tuple[CreateResult, ...]
-    summary: dict = field(default_factory=dict)
-    error: ItemError | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingEvent:
-    event_id: str | None
-    status: str
-    occurred_at: str | None
-    location: str | None
-    milestone: str | None
-    status_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingResult:
-    """Results of one tracker: the shipment's milestone, newest event and expected delivery."""
-
-    tracker: Tracker
-    milestone: str | None
-    status_code: str | None
-    status_category: str | None
-    expected_delivery: str | None
-    events: tuple[TrackingEvent, ...] = ()
-
-    @property
-    def latest_event(self) -> TrackingEvent | None:
-        return self.events[0] if self.events else None
 
 
 @dataclass
@@ -176,7 +110,7 @@ class Ship24Client:
     async def create_tracker(self, payload: dict) -> Tracker:
         """POST /trackers (idempotent: the same payload returns the same tracker without using quota)."""
         body = await self._request("create", "POST", "/trackers", json_body=payload)
-        return _tracker(_data(body).get("tracker"))
+        return parse_tracker(data_of(body).get("tracker"))
 
     async def create_trackers_bulk(self, payloads: list[dict]) -> BulkResult:
         """POST /trackers/bulk with up to 100 payloads; per-item results in input order.
@@ -193,7 +127,7 @@ class Ship24Client:
             raise _status_error(response, body)
         if response.status_code not in (200, 201, 207, 400):
             raise _status_error(response, body)
-        result = _bulk_result(response.status_code, body, payloads)
+        result = parse_bulk(response.status_code, body, payloads)
         self.stats.created += sum(1 for i in result.items if i.status == "created")
         self.stats.existing += sum(1 for i in result.items if i.status == "existing")
         return result
@@ -202,37 +136,37 @@ class Ship24Client:
         """POST /trackers/track: create if missing and return results (slow: up to 60 s on first call)."""
         body = await self._request("track", "POST", "/trackers/track", json_body=payload,
                                    timeout=self._track_timeout)
-        return _first_tracking(body)
+        return first_tracking(body)
 
     # -- reading ---------------------------------------------------------------------------------------
 
     async def get_tracker(self, tracker_id: str, *, by_client_id: bool = False) -> Tracker:
         params = {"searchBy": "clientTrackerId"} if by_client_id else None
         body = await self._request("tracker", "GET", f"/trackers/{quote(tracker_id, safe='')}", params=params)
-        return _tracker(_data(body).get("tracker"))
+        return parse_tracker(data_of(body).get("tracker"))
 
     async def tracker_results(self, tracker_id: str, *, by_client_id: bool = False) -> TrackingResult:
         """GET /trackers/{id}/results (NotFound with code tracker_not_found when there is no tracker)."""
         params = {"searchBy": "clientTrackerId"} if by_client_id else None
         body = await self._request("results", "GET", f"/trackers/{quote(tracker_id, safe='')}/results",
                                    params=params)
-        return _first_tracking(body)
+        return first_tracking(body)
 
     async def search_results(self, tracking_number: str) -> list[TrackingResult]:
         """Results of every existing tracker with this number (several are possible)."""
         body = await self._request("results", "GET",
                                    f"/trackers/search/{quote(tracking_number, safe='')}/results")
-        return [_tracking(t) for t in _data(body).get("trackings") or []]
+        return [parse_tracking(t) for t in data_of(body).get("trackings") or []]
 
     async def list_trackers(self, page: int = 1, limit: int = 100, sort: int = 1) -> list[Tracker]:
         """One page of trackers; the last page is the first shorter than `limit` (no total is given)."""
         body = await self._request("list", "GET", "/trackers",
                                    params={"page": page, "limit": limit, "sort": sort})
-        return [_tracker(t) for t in _data(body).get("trackers") or []]
+        return [parse_tracker(t) for t in data_of(body).get("trackers") or []]
 
     async def couriers(self) -> list[dict]:
         body = await self._request("couriers", "GET", "/couriers")
-        return list(_data(body).get("couriers") or [])
+        return list(data_of(body).get("couriers") or [])
 
     # -- transport -------------------------------------------------------------------------------------
 
@@ -317,24 +251,10 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _error_items(body: Any) -> list[ItemError]:
-    """Error items of either envelope: `errors: [...]` or the bulk `error: {...}`."""
-    if not isinstance(body, dict):
-        return []
-    raw = body.get("errors")
-    if isinstance(raw, list):
-        return [ItemError(str(e.get("code") or ""), str(e.get("message") or ""))
-                for e in raw if isinstance(e, dict)]
-    err = body.get("error")
-    if isinstance(err, dict):
-        return [ItemError(str(err.get("code") or ""), str(err.get("message") or ""))]
-    return []
-
-
 def _status_error(response: httpx.Response, body: Any) -> ApiStatusError:
     """The typed exception for an HTTP error status; keeps Ship24's error code."""
     status = response.status_code
-    items = _error_items(body)
+    items = error_items(body)
     code = items[0].code if items else None
     message = "; ".join(i.message or i.code for i in items) if items else response.text.strip()[:200]
     message = message or response.reason_phrase or f"HTTP {status}"
@@ -350,70 +270,3 @@ def _status_error(response: httpx.Response, body: Any) -> ApiStatusError:
     if status < 300:  # a success status without the expected body
         return ApiStatusError(SERVICE, status, f"unexpected answer: {message}", code)
     return ApiStatusError(SERVICE, status, message, code)
-
-
-def _data(body: dict) -> dict:
-    data = body.get("data")
-    if not isinstance(data, dict):
-        raise MalformedResponse(SERVICE, "answer without a `data` object")
-    return data
-
-
-def _tracker(raw: Any) -> Tracker:
-    if not isinstance(raw, dict) or not raw.get("trackerId"):
-        raise MalformedResponse(SERVICE, "answer without a tracker")
-    codes = raw.get("courierCode") or ()
-    return Tracker(tracker_id=str(raw["trackerId"]), tracking_number=str(raw.get("trackingNumber") or ""),
-                   client_tracker_id=raw.get("clientTrackerId"),
-                   courier_codes=(codes,) if isinstance(codes, str) else tuple(codes),
-                   is_subscribed=bool(raw.get("isSubscribed", True)),
-                   is_tracked=bool(raw.get("isTracked", True)), created_at=raw.get("createdAt"))
-
-
-def _bulk_result(status: int, body: dict, payloads: list[dict]) -> BulkResult:
-    items = []
-    for index, raw in enumerate(body.get("data") or []):
-        if not isinstance(raw, dict):
-            raise MalformedResponse(SERVICE, "bulk item is not an object")
-        input_data = raw.get("inputData") if isinstance(raw.get("inputData"), dict) else payloads[index]
-        tracker = _tracker(raw["tracker"]) if isinstance(raw.get("tracker"), dict) else None
-        errors = tuple(_error_items({"errors": raw.get("errors") or []}))
-        items.append(CreateResult(index, str(raw.get("itemStatus") or "error"), input_data, tracker, errors))
-    err = _error_items({"error": body.get("error")}) if body.get("error") else []
-    return BulkResult(status, str(body.get("status")), tuple(items),
-                      body.get("summary") if isinstance(body.get("summary"), dict) else {},
-                      err[0] if err else None)
-
-
-def _first_tracking(body: dict) -> TrackingResult:
-    trackings = _data(body).get("trackings") or []
-    if not trackings:
-        raise MalformedResponse(SERVICE, "results without a tracking")
-    return _tracking(trackings[0])
-
-
-def _event(raw: dict) -> TrackingEvent:
-    return TrackingEvent(event_id=raw.get("eventId"), status=str(raw.get("status") or ""),
-                         occurred_at=raw.get("occurrenceDatetime"), location=raw.get("location"),
-                         milestone=raw.get("statusMilestone"), status_code=raw.get("statusCode"))
-
-
-def _expected_delivery(shipment: dict) -> str | None:
-    delivery = shipment.get("delivery") or {}
-    if delivery.get("estimatedDeliveryDate"):
-        return str(delivery["estimatedDeliveryDate"])
-    courier = delivery.get("courierEstimatedDeliveryDate") or {}
-    return courier.get("to") or courier.get("from") if isinstance(courier, dict) else None
-
-
-def _tracking(raw: Any) -> TrackingResult:
-    if not isinstance(raw, dict):
-        raise MalformedResponse(SERVICE, "tracking is not an object")
-    shipment = raw.get("shipment") or {}
-    events = [_event(e) for e in raw.get("events") or [] if isinstance(e, dict)]
-    # Ship24 sends newest first; sort anyway (stable) so a reordered answer cannot pick an old event.
-    events.sort(key=lambda e: e.occurred_at or "", reverse=True)
-    return TrackingResult(tracker=_tracker(raw.get("tracker")), milestone=shipment.get("statusMilestone"),
-                          status_code=shipment.get("statusCode"),
-                          status_category=shipment.get("statusCategory"),
-                          expected_delivery=_expected_delivery(shipment), events=tuple(events))

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import sys
 import time
 from typing import Any, TextIO
@@ -48,7 +49,7 @@ def _positive(text: str) -> int:
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("scan", parents=[common], help="scan a date range of conversations",
-                                   description=__doc__.split("\n\n")[0])
+                                   description="Scan a date range of Front conversations for shipments.")
     parser.add_argument("--since", type=parse_date, metavar="DATE", help="start of the range (inclusive)")
     parser.add_argument("--until", type=parse_date, metavar="DATE", help="end of the range (exclusive)")
     parser.add_argument("--inbox", action="append", default=[], metavar="ID", help="only this inbox (repeat)")
@@ -61,6 +62,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    verbose = getattr(args, "verbose", 0) or 0
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         return asyncio.run(_scan(args))
     except ConfigurationError as exc:

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if args.truth:
         workspace.write_truth(args.truth)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # terminate() ends as cleanly as Ctrl-C
+    if threading.current_thread() is threading.main_thread():  # signal handlers only work there
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # terminate() ends as cleanly as Ctrl-C
     with start_simulators(workspace, config) as sims:
         print(f"front_url: {sims.front_url}")
         print(f"openai_url: {sims.openai_url}")

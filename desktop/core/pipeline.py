@@ -218,14 +218,19 @@ class Scanner:
     async def _list(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
         params, counts = run.params, run.counts
         pending: list[ConversationRef] = []
-        async for page in self._front.search(params.since, params.until, params.inboxes):
-            counts.listed += len(page)
-            counts.total_reported = self._front.last_total
-            self._emit(ListingProgress(counts.listed, counts.total_reported, False))
-            pending.extend(page)
-            while len(pending) >= params.batch_size:
-                queue.put_nowait(self._new_batch(run, pending[:params.batch_size]))
-                pending = pending[params.batch_size:]
+        try:
+            async for page in self._front.search(params.since, params.until, params.inboxes):
+                counts.listed += len(page)
+                counts.total_reported = self._front.last_total
+                self._emit(ListingProgress(counts.listed, counts.total_reported, False))
+                pending.extend(page)
+                while len(pending) >= params.batch_size:
+                    queue.put_nowait(self._new_batch(run, pending[:params.batch_size]))
+                    pending = pending[params.batch_size:]
+        except ExpectedError:
+            if pending:   # what was listed before the failure is still scanned
+                queue.put_nowait(self._new_batch(run, pending))
+            raise
         if pending:
             queue.put_nowait(self._new_batch(run, pending))
         counts.listing_complete = True

@@ -230,14 +230,16 @@ class RegistrationWorker:
         for an expected failure (they are recorded on the rows); unexpected ones are logged and reported."""
         while not stop.is_set():
             self._wake.clear()
+            wait = self.idle_seconds  # after an unexpected error: not a hot loop
             try:
                 await self.drain_once()
+                wait = self._next_wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug or a database error: report it, keep the loop alive
                 log.exception("registration drain failed")
                 self.sink(ErrorReported("registration", f"Registration stopped for a moment: {exc}"))
-            await _wait_any(stop, self._wake, self._next_wait())
+            await _wait_any(stop, self._wake, wait)
 
     # -- attempts --------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QWidget)
 
 from desktop.gui.details import DetailsPane
-from desktop.gui.models.shipments import COLUMNS, STATE_LABELS, ShipmentTableModel, format_time
+from desktop.gui.models.shipments import COLUMNS, STATE_LABELS, ShipmentTableModel, display
 from desktop.store import views
 
 log = logging.getLogger("shipscan.gui")
@@ -287,5 +287,5 @@ class ShipmentsView(QWidget):
 
 
 def _csv_values(row: views.ShipmentView) -> list[str]:
-    return [format_time(row.found) if key == "found" else str(row.value(key)) for key, _header in COLUMNS]
+    return [display(row, key) for key, _header in COLUMNS]
 

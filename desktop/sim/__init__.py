@@ -13,8 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import TracebackType
 
-from desktop.sim.config import (DEMO_KEYS, FaultConfig, FrontSimConfig, LatencyConfig, OpenAISimConfig,
-                                Ship24SimConfig, SimConfig)
+from desktop.sim.config import (
+    DEMO_KEYS,
+    FaultConfig,
+    FrontSimConfig,
+    LatencyConfig,
+    OpenAISimConfig,
+    Ship24SimConfig,
+    SimConfig,
+)
 from desktop.sim.server import SimLog, SimServer
 
 __all__ = ["DEMO_KEYS", "FaultConfig", "FrontSimConfig", "LatencyConfig", "OpenAISimConfig", "Ship24SimConfig",

@@ -110,6 +110,7 @@ class Ship24SimConfig:
     quota_status: int = 403  # 403 (documented) or 405 (the SDK mentions it)
     recreate_status: int = 201  # status of an idempotent re-create: 201 (SDK-accepted) or 200
     track_status: int = 201  # POST /trackers/track: live API 201, spec 200
+    track_first_call_seconds: float = 0.0  # /trackers/track on a NEW tracker waits this long (live: up to 60 s)
     race_hold_seconds: float = 0.0  # hold each create this long so identical parallel ones get 409
     per_call_plan: bool = False  # POST /tracking/search: False -> 422 no_active_subscription
     max_shipping_age_days: int = 180

@@ -107,9 +107,9 @@ class FrontService(SimService):
         token = request.bearer()
         if token != self.config.token:
             raise _Refused(self.error(401, "Unauthenticated", "JSON Web Token error"))
-        self.log.requests_by_token[token[:6] + "..."] += 1
         cfg, now = self.config, time.time()
         with self.lock:
+            self.log.requests_by_token[token[:6] + "..."] += 1  # never the whole token
             used, end = self._counter.state("company", cfg.window_seconds, now)
             limit = cfg.rate_limit_per_minute
             if cfg.rate_limits and used >= limit:

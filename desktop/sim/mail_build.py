@@ -17,7 +17,6 @@ from desktop.sim.mail_carriers import Parcel
 from desktop.sim.mail_conv import Conv
 from desktop.sim.mail_scenarios import SCENARIOS, Scenario, huge_thread
 from desktop.sim.mail_thread import assemble
-from desktop.sim.numbers import CARRIER_NAMES
 from desktop.sim.workspace import SimConversation, SimInbox, SimMessage, TruthShipment, Workspace
 
 DAY = 86400.0
@@ -156,7 +155,7 @@ def _truth(conv_id: str, parcel: Parcel, messages: list[SimMessage]) -> TruthShi
         message_id=message.id,
         tracking_number=parcel.number,
         courier=parcel.courier,
-        carrier=parcel.carrier if parcel.courier == "s10" else CARRIER_NAMES[parcel.courier],
+        carrier=parcel.carrier,
         order_number=parcel.order_number if "order_number" in shown else None,
         supplier=parcel.supplier if "supplier" in shown else None,
         shipped_date=mt.iso_day(parcel.shipped_at) if "shipped_date" in shown and parcel.shipped_at else None,

@@ -21,6 +21,7 @@ SUPPORT = ("Northwind Support", f"support@{mt.SHOP_DOMAIN}")
 ORDERS = ("Northwind Orders", f"orders@{mt.SHOP_DOMAIN}")
 PURCHASING = ("Northwind Purchasing", f"purchasing@{mt.SHOP_DOMAIN}")
 WHOLESALE = ("Northwind Wholesale", f"wholesale@{mt.SHOP_DOMAIN}")
+MAX_MESSAGES = 8  # per ordinary conversation (the huge thread is the exception)
 INBOX_ADDRESS = {"Support": SUPPORT, "Orders": ORDERS, "Suppliers": PURCHASING, "Wholesale": WHOLESALE}
 
 
@@ -193,10 +194,11 @@ def keep_subject(conv: Conv, render: Callable[[Draft], None]) -> Callable[[Draft
 
 
 def chatter(conv: Conv, subject: str, count: int, shipping: bool = True) -> None:
-    """`count` alternating follow-ups, starting with whoever did not write the last message."""
+    """Up to `count` alternating follow-ups (never past MAX_MESSAGES), starting with whoever did not
+    write the last message."""
     rng = conv.rng
     customer_turn = not conv.drafts[-1].inbound if conv.drafts else True
-    for _ in range(count):
+    for _ in range(min(count, MAX_MESSAGES - len(conv.drafts))):
         if customer_turn:
             parcel = rng.choice(conv.parcels) if conv.parcels and shipping else None
             conv.draft(

@@ -9,6 +9,8 @@ NORMALISED (upper-case A-Z0-9) unless a function says otherwise.
     detect(number) -> list[courier]         # couriers with a format accepting it (registry order)
     spaced(number, rng) -> str              # carrier-style grouping with spaces
     find_numbers(text) -> list[(number, courier)]   # context-gated search in free text
+    normalise(raw) -> str                   # fold full-width, drop zero-width/spaces/dashes, upper-case
+    has_check_digit(number), variants(courier), tracking_url(courier, number), CARRIER_NAMES, COURIERS
 """
 
 from __future__ import annotations
@@ -114,7 +116,15 @@ VARIANTS: dict[str, tuple[tuple[str, str, float], ...]] = {
 _CHECKSUM_VARIANTS = {"usps_22", "usps_26", "usps_30", "usps_34"}  # USPS makers live outside FORMATS
 
 # How often a carrier's own notice prints the number in spaced groups (display form).
-_SPACED_SHARE = {"usps": 0.5, "dpd": 0.6, "canada_post": 0.3, "ups": 0.2, "fedex": 0.15, "dhl": 0.15, "s10": 0.2}
+_SPACED_SHARE = {
+    "usps": 0.5,
+    "dpd": 0.6,
+    "canada_post": 0.3,
+    "ups": 0.2,
+    "fedex": 0.15,
+    "dhl": 0.15,
+    "s10": 0.2,
+}
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 

@@ -190,8 +190,12 @@ def apply_content_faults(found: list[Found], cfg: Any, rng: random.Random, text:
             item.courier = rng.choice([c for c in numbers.COURIERS if c != item.courier])
             item.carrier = numbers.CARRIER_NAMES.get(item.courier, item.courier)
     if rng.random() < cfg.invented_number_rate:
-        courier = rng.choice(("ups", "fedex", "usps", "dhl"))
-        number = numbers.generate(courier, rng)[0]
+        squashed = numbers.normalise(text)
+        while True:  # plausible (valid check digit) but, by construction, absent from the text
+            courier = rng.choice(("ups", "fedex", "usps", "dhl"))
+            number = numbers.generate(courier, rng)[0]
+            if number not in squashed:
+                break
         first = _HEADER.search(text)
         kept.append(Found(number, courier, numbers.CARRIER_NAMES[courier], first.group(1) if first else None,
                           confidence=0.7, evidence=f"Tracking number {number}"))

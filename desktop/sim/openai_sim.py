@@ -187,9 +187,10 @@ class OpenAIService(SimService):
     def _answer(self, text: str, schema: dict[str, Any] | None, max_out: Any) -> tuple[str | None, str]:
         """(content, outcome) where outcome is "stop", "length" or "refusal"."""
         cfg = self.config
+        found = self.finder.find(text)  # outside the lock: the detector can take a while on long texts
         with self._rng_lock:
             rolls = [self.rng.random() for _ in range(3)]
-            found = oa.apply_content_faults(self.finder.find(text), cfg, self.rng, text)
+            found = oa.apply_content_faults(found, cfg, self.rng, text)
         if rolls[0] < cfg.refusal_rate:
             return None, "refusal"
         oa.add_evidence([f for f in found if not f.evidence], text)

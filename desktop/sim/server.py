@@ -176,14 +176,12 @@ class SimService:
             return self.rng.random()
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-        allowed = False
+        """The route for `method path` and its path parameters, or (None, {})."""
         for candidate in self.routes:
             found = candidate.pattern.match(path)
-            if found:
-                if candidate.method == method:
-                    return candidate, found.groupdict()
-                allowed = True
-        return None, {"_method_mismatch": "1"} if allowed else {}
+            if found and candidate.method == method:
+                return candidate, found.groupdict()
+        return None, {}
 
     # Hooks a service overrides -------------------------------------------------------------------------
     def not_found(self, request: SimRequest) -> SimResponse:

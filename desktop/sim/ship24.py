@@ -22,8 +22,16 @@ from urllib.parse import unquote
 
 from desktop.sim import ship24_data as sd
 from desktop.sim.config import Ship24SimConfig
-from desktop.sim.server import (Handler, SimLog, SimRequest, SimResponse, SimService, WindowCounter,
-                                json_response, text_response)
+from desktop.sim.server import (
+    Handler,
+    SimLog,
+    SimRequest,
+    SimResponse,
+    SimService,
+    WindowCounter,
+    json_response,
+    text_response,
+)
 
 PREFIX = "/public/v1"
 TOO_MANY = "Too many requests, please try again later."
@@ -215,6 +223,9 @@ class Ship24Service(SimService):
         status, tracker, errors = self.create_one(self._body(request))
         if tracker is None:
             return json_response(status, {"errors": errors, "data": None})
+        if not tracker.extra.get("tracked"):  # the first /track call fetches from the courier synchronously
+            tracker.extra["tracked"] = True
+            time.sleep(self.config.track_first_call_seconds)
         trackings = [sd.tracking_json(tracker, self._now(), self.config.timeline_step_seconds)]
         return json_response(self.config.track_status, {"data": {"trackings": trackings}})
 

@@ -111,7 +111,7 @@ def is_dummy(number: str) -> bool:
     if len(set(plain)) == 1 or re.fullmatch(r"TEST\d*", plain):
         return True
     if plain.isdigit():
-        steps = {(int(b) - int(a)) % 10 for a, b in zip(plain, plain[1:])}
+        steps = {(int(b) - int(a)) % 10 for a, b in zip(plain, plain[1:], strict=False)}
         return steps in ({1}, {9})
     return False
 

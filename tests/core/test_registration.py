@@ -418,3 +418,29 @@ def test_cancelled_attempt_releases_its_leases(db):
         asyncio.run(scenario(sim.url))
     assert all(row(s).lease_until is None and row(s).state == "queued" for s in ids)
     assert len(outbox.claim_due(outbox.utcnow())) == 3
+
+
+def test_a_bug_in_one_round_does_not_stop_the_background_loop(db):
+    from desktop.core.events import ErrorReported
+
+    sid = add_shipment(numbers(1)[0])
+    events = Recorder()
+
+    class Broken:
+        calls = 0
+
+        async def create_tracker(self, payload):
+            Broken.calls += 1
+            raise RuntimeError("boom")
+
+    async def scenario():
+        stop = asyncio.Event()
+        worker = RegistrationWorker(Broken(), events, idle_seconds=0.01)
+        task = asyncio.create_task(worker.run(stop))
+        while Broken.calls < 2:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    asyncio.run(scenario())
+    assert any(isinstance(e, ErrorReported) and "boom" in e.message for e in events)
+    assert row(sid).state == "queued" and row(sid).lease_until is None

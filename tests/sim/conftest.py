@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from desktop.sim import DEMO_KEYS, SimConfig, Simulators, start_simulators
-from desktop.sim import numbers
+from desktop.sim import DEMO_KEYS, SimConfig, Simulators, numbers, start_simulators
 from desktop.sim.workspace import SimConversation, SimInbox, SimMessage, TruthShipment, Workspace
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC

@@ -153,13 +153,18 @@ def test_wrong_key_is_authentication_error(sims):
     assert caught.value.code == "invalid_api_key"
 
 
-def test_non_strict_schema_is_rejected(sims):
+def test_non_strict_schema_is_rejected(sims, make_sims):
     schema = {"type": "object", "properties": {"shipments": {"type": "array", "items": {"type": "string"}}}}
     with pytest.raises(openai.BadRequestError) as caught:
         call(sims, lambda client: client.chat.completions.create(
             model="gpt-test", messages=[{"role": "user", "content": "x"}],
             response_format={"type": "json_schema", "json_schema": {"name": "s", "strict": True, "schema": schema}}))
     assert "additionalProperties" in str(caught.value)
+    lenient = make_sims(lambda cfg: setattr(cfg.openai, "reject_non_strict_schema", False))
+    completion = call(lenient, lambda client: client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "x"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "s", "strict": True, "schema": schema}}))
+    assert json.loads(completion.choices[0].message.content) == {"shipments": []}
 
 
 # Rate limits --------------------------------------------------------------------------------------------------
@@ -187,6 +192,16 @@ def test_rpm_limit_headers_and_429_body(make_sims):
     assert error.response.headers["x-ratelimit-remaining-requests"] == "0"
     assert float(error.response.headers["retry-after-ms"]) > 0
     assert limited.openai.log.rate_limited == 1
+
+
+def test_rate_limits_switch_off(make_sims):
+    def tweak(cfg: SimConfig) -> None:
+        cfg.openai.requests_per_minute = 1
+        cfg.openai.rate_limits = False
+    unlimited = make_sims(tweak)
+    for _ in range(3):
+        call(unlimited, chat_parse("hello"))
+    assert unlimited.openai.log.rate_limited == 0
 
 
 def test_tpm_limit(make_sims):

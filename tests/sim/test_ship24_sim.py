@@ -114,6 +114,7 @@ def test_identical_parallel_creates_get_409_request_conflict(http, make_sims):
     {"trackingNumber": UPS, "destinationCountryCode": "usa"},
     {"trackingNumber": UPS, "courierCode": ["ups", "fedex", "dhl", "us-post"]},
     {"trackingNumber": UPS, "courierCode": "not-a-courier"},
+    {"trackingNumber": UPS, "courierCode": "landmark-global"},  # requiredFields: destinationCountryCode
     {"trackingNumber": UPS, "shippingDate": "last tuesday"},
 ])
 def test_validation_errors(ship24, payload):
@@ -274,6 +275,14 @@ def test_track_endpoint_creates_and_returns_results(ship24, http, make_sims):
     assert http.ship24(spec).post("/trackers/track", json={"trackingNumber": UPS}).status_code == 200
 
 
+def test_track_first_call_delay(http, make_sims):
+    sims = make_sims(lambda cfg: (no_limits(cfg), setattr(cfg.ship24, "track_first_call_seconds", 0.6)))
+    with pytest.raises(httpx.ReadTimeout):
+        http.ship24(sims, timeout=0.2).post("/trackers/track", json={"trackingNumber": UPS})
+    time.sleep(0.6)  # the tracker was created anyway; the next call answers at once
+    assert http.ship24(sims, timeout=0.3).post("/trackers/track", json={"trackingNumber": UPS}).status_code == 201
+
+
 def test_per_call_search_needs_a_subscription(ship24, http, make_sims):
     _, client = ship24
     refused = client.post("/tracking/search", json={"trackingNumber": UPS})
@@ -317,6 +326,14 @@ def test_bulk_allows_three_per_second(http, make_sims):
     statuses = [client.post("/trackers/bulk", json=[{"trackingNumber": UPS}]).status_code for _ in range(4)]
     assert statuses[:3] == [201, 201, 201] and statuses[3] == 429
     assert sims.ship24.log.max_rate_per_second >= 4
+
+
+def test_default_per_endpoint_limit_is_ten_per_second(http, make_sims):
+    sims = make_sims()
+    client = http.ship24(sims)
+    fresh_window()
+    statuses = [client.get("/trackers", params={"page": 1, "limit": 1}).status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
 
 
 @pytest.mark.parametrize("fault", ["error_5xx_rate", "reset_rate"])

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from desktop.cli import COMMAND_MODULES
 from desktop.sim import DEMO_KEYS

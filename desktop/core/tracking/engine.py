@@ -16,7 +16,9 @@ The verdict (see `decide`):
 
 from __future__ import annotations
 
-from desktop.core.tracking.context import Signals, read_signals
+import bisect
+
+from desktop.core.tracking.context import Signals, TextIndex, read_signals
 from desktop.core.tracking.formats import Format
 from desktop.core.tracking.model import Candidate, FormatMatch
 from desktop.core.tracking.scanner import DIGIT_HOMOGLYPHS, HOMOGLYPHS, Window, chains, map_text, windows
@@ -45,14 +47,25 @@ def _best_strength(window: Window, matches: tuple[FormatMatch, ...]) -> int:
 
 
 def _select(found: list[tuple[Window, tuple[FormatMatch, ...]]]) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
-    """The best non-overlapping windows: stronger formats first, then longer numbers."""
-    ranked = sorted(found, key=lambda item: (_best_strength(*item), len(item[0].number)), reverse=True)
-    taken: list[tuple[int, int]] = []
+    """The best non-overlapping windows: strong formats first, then longer numbers, loose formats last.
+
+    A check-digit-free format with a fixed prefix ("D576 0024 ...", "GFUS 0101 ...") ranks with the short
+    check-digit formats, so its longer reading beats a 12-digit piece of it that passes a check by chance.
+    """
+    def rank(item: tuple[Window, tuple[FormatMatch, ...]]) -> tuple[int, int]:
+        strength = _best_strength(*item)
+        return (2 if strength == 1 else strength), len(item[0].number)
+
+    ranked = sorted(found, key=rank, reverse=True)
+    starts: list[int] = []      # taken spans, kept sorted and disjoint
+    ends: list[int] = []
     chosen = []
     for window, matches in ranked:
-        if any(window.start < end and start < window.end for start, end in taken):
+        at = bisect.bisect_left(starts, window.start)
+        if (at < len(starts) and starts[at] < window.end) or (at > 0 and ends[at - 1] > window.start):
             continue
-        taken.append((window.start, window.end))
+        starts.insert(at, window.start)
+        ends.insert(at, window.end)
         chosen.append((window, matches))
     return chosen
 
@@ -172,7 +185,9 @@ def find_candidates(text: str) -> list[Candidate]:
             matches = _validate(window.number)
             if matches:
                 found.append((window, matches))
-    result = [_candidate(text, window, matches) for window, matches in _expand(_select(found))]
+    chosen = _expand(_select(found))
+    index = TextIndex(text, [(window.start, window.end) for window, _ in chosen])
+    result = [_candidate(text, window, matches, index) for window, matches in chosen]
     result += _dedupe_spans(foreign, result)
     result.sort(key=lambda c: (c.accepted, c.score, -c.start), reverse=True)
     return result
@@ -196,9 +211,9 @@ def _dedupe_spans(foreign: list[Candidate], kept: list[Candidate]) -> list[Candi
     return out
 
 
-def _candidate(text: str, window: Window, matches: tuple[FormatMatch, ...]) -> Candidate:
+def _candidate(text: str, window: Window, matches: tuple[FormatMatch, ...], index: TextIndex) -> Candidate:
     raw = text[window.start:window.end]
-    signals = read_signals(text, window.start, window.end, raw)
+    signals = read_signals(text, window.start, window.end, raw, index)
     courier, score, accepted, reasons = decide(window, raw, matches, signals)
     return Candidate(window.number, raw, window.start, window.end, matches, courier, score, accepted, reasons,
                      signals.context)

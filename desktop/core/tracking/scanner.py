@@ -81,9 +81,32 @@ def map_text(text: str) -> str:
     return text.translate(_MAP)
 
 
+_DIGIT = re.compile(r"\d")
+REACH = 200   # a window holding a digit lies within this many characters of it (41 characters + separators)
+
+
+def digit_regions(mapped: str) -> Iterator[tuple[int, int]]:
+    """Disjoint ranges of the text around its digits: the only places a tracking number can be."""
+    low = high = -1
+    for found in _DIGIT.finditer(mapped):
+        position = found.start()
+        if position - REACH > high:
+            if high >= 0:
+                yield max(0, low - REACH), min(len(mapped), high + REACH)
+            low = position
+        high = position
+    if high >= 0:
+        yield max(0, low - REACH), min(len(mapped), high + REACH)
+
+
 def chains(mapped: str) -> Iterator[tuple[Token, ...]]:
-    """The token chains of a mapped text, in order."""
-    for chain in _CHAIN.finditer(mapped):
+    """The token chains of a mapped text, in order. Only the regions around digits are scanned."""
+    for low, high in digit_regions(mapped):
+        yield from _chains_in(mapped, low, high)
+
+
+def _chains_in(mapped: str, low: int, high: int) -> Iterator[tuple[Token, ...]]:
+    for chain in _CHAIN.finditer(mapped, low, high):
         tokens: list[Token] = []
         previous_end = chain.start()
         for token in _TOKEN.finditer(mapped, chain.start(), chain.end()):

@@ -86,7 +86,7 @@ class ShipmentTableModel(QAbstractTableModel):
             return None
         if row is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
-        return self._display(row, COLUMNS[index.column()][0])
+        return display(row, COLUMNS[index.column()][0])
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -157,11 +157,12 @@ class ShipmentTableModel(QAbstractTableModel):
             self._pages.move_to_end(page)
         return cached.get(self._ids[row])
 
-    @staticmethod
-    def _display(row: views.ShipmentView, key: str) -> str:
-        if key == "found":
-            return format_time(row.found)
-        value = row.value(key)
-        if key in ("review", "registration"):
-            return STATE_LABELS.get(str(value), str(value))
-        return str(value)
+
+def display(row: views.ShipmentView, key: str) -> str:
+    """The text shown for column `key` of `row` (also what copy and CSV export write)."""
+    if key == "found":
+        return format_time(row.found)
+    value = row.value(key)
+    if key in ("review", "registration"):
+        return STATE_LABELS.get(str(value), str(value))
+    return str(value)

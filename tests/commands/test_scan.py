@@ -1,0 +1,137 @@
+"""`shipscan scan` as a real subprocess: the demo end to end, a missing key, and SIGKILL + resume.
+
+The subprocesses inherit the isolated XDG home of the test (conftest), so the demo database lives in
+a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop import paths
+from desktop.commands.scan import parse_date
+from desktop.services import DEMO_CONVERSATIONS, DEMO_SEED
+from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
+from desktop.sim.workspace import generate_workspace
+
+
+def _shipscan(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def _numbers(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return sorted(conn.execute("SELECT tracking_number, courier FROM shipment"))
+
+
+def test_dates_are_utc_days_or_iso_datetimes():
+    assert parse_date("2026-11-30") == 1795996800.0
+    assert parse_date("2026-11-30T12:00:00") == 1795996800.0 + 43200
+    assert parse_date("2026-11-30T12:00:00+01:00") == 1795996800.0 + 39600
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_date("yesterday")
+
+
+def test_missing_front_key_exits_2_naming_it(tmp_path):
+    done = _shipscan("scan", "--since", "2026-11-01", "--db", str(tmp_path / "x.sqlite3"))
+    assert done.returncode == 2
+    assert "FRONT_API_TOKEN" in done.stderr and done.stdout == ""
+
+
+@pytest.mark.slow
+def test_demo_scan_finds_the_truth_and_a_second_scan_is_free():
+    first = _shipscan("scan", "--demo", "--json")
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)                           # ONE object on stdout
+    ws = generate_workspace(seed=DEMO_SEED, conversations=DEMO_CONVERSATIONS)
+    listable = {c.id for c in ws.conversations if c.messages and not c.merged_into}
+    with sqlite3.connect(paths.demo_db_path()) as conn:
+        states = dict(conn.execute("SELECT id, scan_state FROM conversation"))
+    truth = set(ws.truth_by_number)
+    found = {number for number, _courier in _numbers(paths.demo_db_path())}
+    recall, precision = len(found & truth) / len(truth), len(found & truth) / len(found)
+    print(f"\ndemo ({summary['extractor']} extractor): {len(truth)} true shipments, {len(found)} found, "
+          f"recall {recall:.4f}, precision {precision:.4f}; missed {sorted(truth - found)}, "
+          f"extra {sorted(found - truth)}; {summary['seconds']:.1f} s, {summary['llm_calls']} LLM calls, "
+          f"{summary['front_requests']} Front requests, {summary['rate_limited_429s']} 429s")
+    assert summary["state"] == "completed" and summary["conversations_listed"] == len(listable)
+    assert set(states) == listable and set(states.values()) <= {"ok", "no_shipments"}
+    assert summary["conversations_failed"] == 0 and summary["front_429s"] == 0
+    assert recall >= 0.97 and precision >= 0.99
+    assert len(summary["batches"]) == -(-len(listable) // 50)
+
+    second = json.loads(_shipscan("scan", "--demo", "--json").stdout)
+    assert second["llm_calls"] == 0 and second["front_message_fetches"] == 0 and second["shipments_new"] == 0
+    assert second["conversations_unchanged"] == len(listable)
+
+
+@pytest.fixture
+def live_sims():
+    """Simulators in this process that the scan subprocesses reach over HTTP (budgets time-scaled)."""
+    ws = generate_workspace(seed=11, conversations=160)
+    cfg = SimConfig.for_tests()
+    cfg.front.rate_limit_per_minute, cfg.front.window_seconds = 150, 3.0     # ~40 requests/s for us
+    cfg.openai.window_seconds = 3.0
+    with start_simulators(ws, cfg) as sims:
+        env = {"FRONT_API_TOKEN": DEMO_KEYS["front"], "FRONT_API_URL": sims.front_url,
+               "OPENAI_API_KEY": DEMO_KEYS["openai"], "OPENAI_BASE_URL": sims.openai_url}
+        times = [m.created_at for c in ws.conversations for m in c.messages]
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(min(times) - 1))
+        until = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(max(times) + 2))
+        yield env, ["scan", "--since", since, "--until", until, "--extractor", "rules", "--batch-size", "20",
+                    "--json"]
+
+
+def _committed(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT COUNT(*) FROM conversation").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_scan_then_resume_gives_exactly_the_uninterrupted_shipments(tmp_path, live_sims):
+    env, command = live_sims
+    reference_db, killed_db = tmp_path / "reference.sqlite3", tmp_path / "killed.sqlite3"
+    reference = _shipscan(*command, "--db", str(reference_db), env=env)
+    assert reference.returncode == 0, reference.stderr
+    listed = json.loads(reference.stdout)["conversations_listed"]
+
+    process = subprocess.Popen([sys.executable, "-m", "desktop", *command, "--db", str(killed_db)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
+    deadline = time.monotonic() + 60
+    while _committed(killed_db) < listed // 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill = _committed(killed_db)
+    with sqlite3.connect(killed_db) as conn:
+        run_state, run_pid = conn.execute("SELECT state, pid FROM scan_run").fetchone()
+    print(f"\nkilled after {at_kill}/{listed} conversations were committed")
+    assert run_state == "running" and run_pid == process.pid and 0 < at_kill < listed
+
+    again = _shipscan(*command, "--db", str(killed_db), env=env)
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    assert resumed["resumed"] is True and resumed["state"] == "completed"
+    assert resumed["conversations_scanned"] == listed - at_kill and resumed["conversations_unchanged"] == at_kill
+    assert _numbers(killed_db) == _numbers(reference_db) and _numbers(killed_db)
+    with sqlite3.connect(killed_db) as conn:
+        duplicates = conn.execute("SELECT COUNT(*) FROM (SELECT tracking_number FROM shipment "
+                                  "GROUP BY tracking_number HAVING COUNT(*) > 1)").fetchone()[0]
+        registrations = conn.execute("SELECT COUNT(*), COUNT(DISTINCT shipment_id) FROM registration").fetchone()
+        runs = conn.execute("SELECT COUNT(*) FROM scan_run").fetchone()[0]
+    assert duplicates == 0 and registrations[0] == registrations[1] == len(_numbers(reference_db))
+    assert runs == 1

@@ -1,0 +1,111 @@
+"""Each item model passes Qt's model tester and shows exactly what the store holds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.core import events as ev
+from desktop.gui.models.batches import BatchTableModel
+from desktop.gui.models.history import RunHistoryModel
+from desktop.gui.models.retries import RetryQueueModel
+from desktop.gui.models.shipments import COLUMNS, IdRole, ShipmentTableModel
+from desktop.store import views
+from desktop.store.db import close_database, open_database
+from desktop.store.tables import ScanRunRow, ShipmentRow
+from tests.gui.seed import seed_shipments
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "models.sqlite3")
+    yield database
+    close_database(database)
+
+
+def test_shipment_model_passes_the_model_tester(db, qtmodeltester):
+    seed_shipments(1_000)
+    model = ShipmentTableModel()
+    model.reload()
+    qtmodeltester.check(model)
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    model.set_filter(views.ShipmentFilter(text="acme"))
+    qtmodeltester.check(model)
+
+
+def test_shipment_model_rows_match_the_database(db):
+    seed_shipments(450)  # more than two pages
+    model = ShipmentTableModel()
+    model.reload()
+    assert model.rowCount() == 450 and model.columnCount() == len(COLUMNS)
+    expected = {s.id: s.tracking_number for s in ShipmentRow.select()}
+    shown = {model.index(r, 0).data(IdRole): model.index(r, 0).data() for r in range(model.rowCount())}
+    assert shown == expected
+    # Default order: newest first.
+    found = [model.row(r).found for r in range(model.rowCount())]
+    assert found == sorted(found, reverse=True)
+
+
+def test_sorting_and_filtering_happen_in_sql(db):
+    seed_shipments(200)
+    model = ShipmentTableModel()
+    model.sort([k for k, _ in COLUMNS].index("number"), Qt.SortOrder.AscendingOrder)
+    numbers = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert numbers == sorted(numbers)
+    model.set_filter(views.ShipmentFilter(review="pending", carrier="UPS"))
+    rows = [model.row(r) for r in range(model.rowCount())]
+    assert rows and all(r.review == "pending" and r.carrier == "UPS" for r in rows)
+    assert model.rowCount() == views.count_shipments(views.ShipmentFilter(review="pending", carrier="UPS"))
+    model.set_filter(views.ShipmentFilter(text="100%_"))  # LIKE wildcards are literal
+    assert model.rowCount() == 0
+
+
+def test_refresh_keeps_rows_and_sees_changes(db):
+    seed_shipments(10)
+    model = ShipmentTableModel()
+    model.reload()
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    ShipmentRow.update(supplier="Initech").where(ShipmentRow.id == 3).execute()
+    model.refresh()
+    assert not resets  # same rows: repaint, no reset
+    assert model.row(model.row_of(3)).supplier == "Initech"
+
+
+def test_retry_model(db, qtmodeltester):
+    seed_shipments(50)
+    model = RetryQueueModel()
+    model.refresh()
+    qtmodeltester.check(model)
+    states = {item.state for item in model.items()}
+    assert states <= set(views.RETRY_STATES) and model.rowCount() == len(views.retry_queue())
+    failed = [model.index(r, 2).data() for r in range(model.rowCount())]
+    assert failed[0] == "failed"  # the ones that need a person come first
+
+
+def test_history_model(db, qtmodeltester):
+    now = time.time()
+    ScanRunRow.create(since=now - 86400, until=now, batch_size=50, concurrent_batches=3, extractor="llm",
+                      state="completed", finished_at=now + 65, started_at=now,
+                      counts='{"listed": 12, "scanned": 10, "unchanged": 2, "failed": 0, "shipments": 4}')
+    model = RunHistoryModel()
+    model.refresh()
+    qtmodeltester.check(model)
+    assert model.rowCount() == 1
+    assert model.index(0, 5).data() == "completed"
+    assert model.index(0, 6).data() == "12 / 10 / 2 / 0"
+    assert model.index(0, 8).data() == "1 min 05 s"
+
+
+def test_batch_model_follows_events(qtmodeltester):
+    model = BatchTableModel()
+    qtmodeltester.check(model)
+    model.on_batch_started(ev.BatchStarted(1, 3))
+    model.on_conversation_finished(ev.ConversationFinished("cnv_1", 1, "ok", 2))
+    model.on_conversation_finished(ev.ConversationFinished("cnv_2", 1, "failed", 0, "boom"))
+    assert model.index(0, 2).data() == "2 of 3" and model.index(0, 4).data() == "1"
+    model.on_batch_finished(ev.BatchFinished(1, 3, 3, 2, 1, 0, 4.25))
+    assert [model.index(0, c).data() for c in range(6)] == ["1", "done", "3 of 3", "2", "1", "4.2"]
+    qtmodeltester.check(model)

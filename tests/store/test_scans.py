@@ -1,0 +1,123 @@
+"""desktop.store.scans on a real SQLite file: one-transaction commits, uniqueness, plans and run rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from desktop.core.events import RunState
+from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
+from desktop.store import outbox, scans
+from desktop.store.db import close_database, open_database
+from desktop.store.tables import ConversationRow, RegistrationRow, ScanRunRow, ShipmentRow
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "scans.sqlite3")
+    yield database
+    close_database(database)
+
+
+def _ref(cid: str, last: str | None = "msg_1") -> ConversationRef:
+    return ConversationRef(id=cid, subject="Where is my order", status="archived", inbox_ids=("inb_a",),
+                           last_message_id=last, last_activity_at=1000.0, customer="Ada <ada@example.com>")
+
+
+def _ship(number: str, courier: str | None = "ups", validated: bool = True, flags=()) -> ExtractedShipment:
+    return ExtractedShipment(number, courier, "UPS" if courier == "ups" else None, courier, 0.9, "evidence",
+                             validated, tuple(flags), message_id="msg_1", order_number="PO-1")
+
+
+def _result(*shipments) -> ExtractionResult:
+    return ExtractionResult(tuple(shipments), "rules")
+
+
+def test_commit_writes_state_shipments_and_outbox(db):
+    outcome = scans.commit_conversation(
+        _ref("cnv_1"), run_id=None, result=_result(_ship("1Z999AA10123456784"), _ship("9400100000000000000000",
+                                                                                       "usps", False, ["no_context"])))
+    assert outcome.state == "ok" and outcome.new_shipments == 2
+    row = scans.conversation("cnv_1")
+    assert row.scanned_message_id == "msg_1" and row.customer == "Ada <ada@example.com>"
+    states = {s.tracking_number: (s.review_state, s.registration.get().state) for s in ShipmentRow.select()}
+    assert states == {"1Z999AA10123456784": ("auto", outbox.QUEUED),
+                      "9400100000000000000000": ("pending", outbox.WAITING_APPROVAL)}
+    assert json.loads(ShipmentRow.get(ShipmentRow.courier == "usps").flags) == ["no_context"]
+
+
+def test_a_shipment_is_never_duplicated(db):
+    scans.commit_conversation(_ref("cnv_1"), run_id=None, result=_result(_ship("1Z999AA10123456784")))
+    again = scans.commit_conversation(_ref("cnv_2"), run_id=None,
+                                      result=_result(_ship("1z999aa1-0123456784"), _ship("1Z999AA10123456784", None)))
+    assert [s.new for s in again.shipments] == [False]       # same number twice in one result: once
+    assert ShipmentRow.select().count() == RegistrationRow.select().count() == 1
+    assert ShipmentRow.get().conversation_id == "cnv_1"
+
+
+def test_commit_is_one_transaction(db, monkeypatch):
+    calls = []
+
+    def failing_enqueue(shipment):
+        calls.append(shipment.tracking_number)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(shipment)
+
+    real = outbox.enqueue
+    monkeypatch.setattr(outbox, "enqueue", failing_enqueue)
+    with pytest.raises(RuntimeError):
+        scans.commit_conversation(_ref("cnv_1"), run_id=None,
+                                  result=_result(_ship("1Z999AA10123456784"), _ship("1Z12345E0205271688")))
+    assert ConversationRow.select().count() == ShipmentRow.select().count() == RegistrationRow.select().count() == 0
+
+
+def test_failures_count_attempts_and_keep_the_last_good_scan(db):
+    scans.commit_conversation(_ref("cnv_1", "msg_1"), run_id=None, result=_result())
+    assert scans.conversation("cnv_1").scan_state == "no_shipments"
+    scans.commit_conversation(_ref("cnv_1", "msg_2"), run_id=None, error="timeout")
+    scans.commit_conversation(_ref("cnv_1", "msg_2"), run_id=None, error="timeout again")
+    row = scans.conversation("cnv_1")
+    assert (row.scan_state, row.attempts, row.error, row.scanned_message_id) == ("failed", 2, "timeout again", "msg_1")
+
+
+def test_plan_skips_only_unchanged_successful_conversations(db):
+    run = scans.start_run(since=0, until=10, inboxes=(), batch_size=50, concurrent_batches=3, extractor="rules",
+                          rescan=False)
+    scans.commit_conversation(_ref("cnv_ok", "msg_1"), run_id=run.id, result=_result())
+    scans.commit_conversation(_ref("cnv_failed", "msg_1"), run_id=run.id, error="boom")
+    refs = [_ref("cnv_ok", "msg_1"), _ref("cnv_failed", "msg_1"), _ref("cnv_new"), _ref("cnv_ok2", None)]
+    assert scans.plan(refs, rescan=False) == {"cnv_ok": False, "cnv_failed": True, "cnv_new": True, "cnv_ok2": True}
+    changed = [_ref("cnv_ok", "msg_2")]
+    assert scans.plan(changed, rescan=False) == {"cnv_ok": True}
+    assert scans.plan(refs[:1], rescan=True) == {"cnv_ok": True}
+    assert scans.plan(refs[:1], rescan=True, run_id=run.id) == {"cnv_ok": False}   # a resumed rescan
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_runs_of_dead_processes_are_interrupted_and_resumable(db):
+    params = dict(since=100.0, until=200.0, inboxes=("inb_b", "inb_a"), batch_size=50, concurrent_batches=3,
+                  extractor="rules", rescan=False)
+    run = scans.start_run(**params)
+    assert scans.find_resumable(100.0, 200.0, ["inb_a", "inb_b"]) is None        # running here, alive
+    ScanRunRow.update(pid=_dead_pid()).where(ScanRunRow.id == run.id).execute()
+    assert scans.mark_interrupted() == [run.id]
+    assert scans.run_row(run.id).state == RunState.INTERRUPTED.value
+    assert scans.find_resumable(100.0, 200.0, ["inb_a", "inb_b"]).id == run.id
+    assert scans.find_resumable(100.0, 201.0, ["inb_a", "inb_b"]) is None
+    resumed = scans.resume_run(run.id, batch_size=10, concurrent_batches=1, extractor="llm")
+    assert (resumed.state, resumed.pid, resumed.batch_size) == ("running", os.getpid(), 10)
+    scans.save_run(run.id, counts={"listed": 3}, batches=[{"batch": 1}], state=RunState.COMPLETED)
+    assert scans.find_resumable(100.0, 200.0, ["inb_a", "inb_b"]) is None         # finished: start afresh
+    row = scans.run_row(run.id)
+    assert row.finished_at is not None and json.loads(row.counts) == {"listed": 3}
+    assert scans.run_batches(run.id) == [{"batch": 1}]

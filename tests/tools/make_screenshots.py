@@ -1,0 +1,136 @@
+"""Make the README's screenshots from the demo: the scan (mid-run), the shipments and the retry queue views.
+
+Runs the real main window on the demo workspace (simulators in-process, a throw-away database), offscreen
+by default (or under Xvfb with QT_QPA_PLATFORM=xcb), and saves PNGs:
+
+    docs/screenshots/scan.png, docs/screenshots/shipments.png, docs/screenshots/retry-queue.png
+
+Ship24's simulated quota is set low so that part of the registrations pause and the retry queue has
+something to show. Run: python tests/tools/make_screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+sys.path.insert(0, str(REPO))
+
+import PySide6  # noqa: E402,F401  -- before qasync
+import qasync  # noqa: E402
+
+SIZE = (1360, 860)
+
+
+def sim_config():
+    from desktop.services import demo_sim_config
+
+    config = demo_sim_config()
+    config.front.window_seconds = 2.0  # quicker than the demo, still visibly paced
+    config.ship24.quota = 25  # run out part-way: the retry queue shows paused registrations
+    return config
+
+
+async def wait_for(predicate, timeout: float = 120.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("the demo did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+def save(window, path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+    window.grab().save(str(path))
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
+async def shoot(out: Path, folder: Path) -> None:
+    from desktop.app import compose
+    from desktop.gui.messages import Messages
+    from desktop.services import open_services
+
+    async with open_services(demo=True, db=folder / "demo.sqlite3", sim_config=sim_config()) as svc:
+        bridge, window = compose(svc, Messages())
+        window.resize(*SIZE)
+        window.show()
+        window.start()
+        bridge.start_worker()
+        panel = window.scan_panel
+        panel.apply_preset("7d")
+        panel.batch_size.setValue(10)
+        panel.concurrent.setValue(3)
+        await wait_for(lambda: panel.inbox_list.count() > 0)
+        estimated = asyncio.Event()
+        bridge.estimate_ready.connect(lambda _e: estimated.set())
+        panel.request_estimate()
+        await asyncio.wait_for(estimated.wait(), 30)
+        finished = asyncio.Event()
+        bridge.run_finished.connect(lambda _e: finished.set())
+        progress: list = []
+        bridge.progress.connect(progress.append)
+        panel.start_button.click()
+        await wait_for(lambda: progress and progress[-1].listing_complete and progress[-1].done * 2 >= progress[-1].listed)
+        save(window, out / "scan.png")
+        await asyncio.wait_for(finished.wait(), 300)
+        window.tabs.setCurrentWidget(window.shipments)
+        window.shipments.reload()
+        _select_interesting_row(window.shipments)
+        save(window, out / "shipments.png")
+        await wait_for(lambda: _paused(), 60)
+        window.tabs.setCurrentWidget(window.retries)
+        window.retries.refresh()
+        if window.retries.model.rowCount():
+            window.retries.table.selectRow(0)
+        save(window, out / "retry-queue.png")
+        await bridge.aclose()
+        window.hide()
+        window.deleteLater()
+
+
+def _paused() -> bool:
+    from desktop.store import views
+
+    return views.registration_counts().get("paused", 0) > 0
+
+
+def _select_interesting_row(view) -> None:
+    """A shipment a person should look at (flagged), else the first row, with its details shown."""
+    from desktop.store import views
+
+    ids = views.shipment_ids(views.ShipmentFilter(review="pending")) or view.model.ids()[:1]
+    if ids:
+        view.select_ids([ids[0]], current=ids[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    from desktop.app import make_application
+
+    app = make_application()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
+        os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(shoot(args.out.resolve(), Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
