@@ -8,9 +8,9 @@ Why our own retry loop (the SDK's is switched off with `max_retries=0`): so ever
 every failure classified, so a 429 pauses *all* callers (not just the one that got it), and so malformed
 JSON, refusals and cut-off answers (which the SDK never retries) are retried too.
 
-Pacing before any 429: the `x-ratelimit-*` headers of every answer (OpenAI sends them; Ollama and vLLM
-do not) set the RPM and TPM `RateLimiter`s, and when the remaining requests/tokens run low both limiters
-pause until enough of the budget is back. Waits are reported through `on_wait(seconds, reason)`.
+Pacing before any 429 (`desktop.clients.llm_pacing.LlmPacer`): the `x-ratelimit-*` headers of every
+answer set the RPM and TPM limiters and pause them when the budget runs low. Waits are reported through
+`on_wait(seconds, reason)`.
 
 Retried (exponential backoff with jitter, up to `max_retries` retries): 408/409/429, 5xx, timeouts,
 connection errors, malformed JSON, refusals and cut-off answers (`finish_reason == "length"`; the output
@@ -31,7 +31,6 @@ import asyncio
 import json
 import logging
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -41,16 +40,25 @@ import httpx2
 import openai
 import pydantic
 
-from desktop.clients.errors import (ApiConnectionError, ApiError, ApiStatusError, ApiTimeout, AuthError,
-                                    MalformedResponse, NotFound, RateLimited, ServerError)
-from desktop.clients.ratelimit import RateLimiter
+from desktop.clients.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiStatusError,
+    ApiTimeout,
+    AuthError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
+from desktop.clients.llm_pacing import LlmPacer, retry_after_seconds
 
 log = logging.getLogger("shipscan.llm")
 
 SERVICE = "openai"
 T = TypeVar("T", bound=pydantic.BaseModel)
 WaitCallback = Callable[[float, str], None]
-_UNLIMITED = 1_000_000.0          # per minute: "no limit known yet" for the limiters
+MAX_OUTPUT_TOKENS = 16_384        # the ceiling when a cut-off answer doubles the output budget
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -101,43 +109,6 @@ class LlmReply(Generic[T]):
     tokens_out: int
     attempts: int
     request_id: str | None = None
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Seconds in an `x-ratelimit-reset-*` value: Go-style ("12ms", "1s", "6m0s", "1h2m3.5s") or plain."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        return None
-    return sum(float(n) * units[u] for n, u in parts)
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """The server's requested wait: `retry-after-ms`, else `retry-after` (seconds; HTTP dates ignored)."""
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw:
-            try:
-                return max(0.0, float(raw) * scale)
-            except ValueError:
-                continue
-    return None
-
-
-def _int_header(headers: Any, name: str) -> int | None:
-    try:
-        return int(float(headers.get(name)))
-    except (TypeError, ValueError):
-        return None
 
 
 class _Retry(Exception):
@@ -196,13 +167,15 @@ class LlmClient:
         self.max_retry_after = max_retry_after
         self._on_wait = on_wait
         self.stats = LlmStats()
-        self.rate_period = rate_period
-        self._rpm = RateLimiter(rpm or _UNLIMITED, rate_period, burst=max(1.0, (rpm or _UNLIMITED) / 10),
-                                name="OpenAI requests", on_wait=on_wait)
-        self._tpm = RateLimiter(tpm or _UNLIMITED, rate_period, burst=tpm or _UNLIMITED,
-                                name="OpenAI tokens", on_wait=on_wait)
-        self._tpm_burst = tpm or _UNLIMITED
-        self._last_cost = 1000.0
+        self.pacer = LlmPacer(rpm, tpm, period=rate_period, on_wait=on_wait)
+
+    @classmethod
+    def from_settings(cls, settings: Any, api_key: str, *, on_wait: WaitCallback | None = None,
+                      **kwargs: Any) -> LlmClient:
+        """A client for `desktop.settings.Settings`: `openai_url`, `model`, and `llm_api` ("chat" or
+        "responses") when the settings have it (default "chat")."""
+        return cls(settings.openai_url, api_key, settings.model, on_wait=on_wait,
+                   api=getattr(settings, "llm_api", "chat") or "chat", **kwargs)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (call before the event loop closes)."""
@@ -226,18 +199,24 @@ class LlmClient:
         out_budget = self.max_output_tokens
         for attempt in range(self.max_retries + 1):
             # Servers count the output budget against TPM too (OpenAI and the simulator do).
-            await self._pace(cost + (out_budget or 500))
+            await self.pacer.pace(cost + (out_budget or 500))
             try:
                 return await self._attempt(instructions, text, schema, out_budget, usage)
             except _Retry as retry:
                 self._count_error(retry.kind)
                 if retry.kind == "cut_off" and out_budget:
-                    out_budget *= 2   # temperature 0 gives the same cut-off again with the same budget
+                    # Temperature 0 gives the same cut-off again with the same budget.
+                    out_budget = min(out_budget * 2, MAX_OUTPUT_TOKENS)
                 if attempt >= self.max_retries:
                     self.stats.failures += 1
                     raise retry.error from retry.__cause__
                 self.stats.retries += 1
                 await self._backoff(attempt, retry)
+            except ApiError as err:          # not worth retrying (401, 404, 400, quota, a long retry-after)
+                self._count_error("auth" if isinstance(err, AuthError) else
+                                  "rate_limited" if isinstance(err, RateLimited) else "status")
+                self.stats.failures += 1
+                raise
         raise AssertionError("unreachable")
 
     # -- one attempt ---------------------------------------------------------------------------------
@@ -249,13 +228,13 @@ class LlmClient:
         try:
             raw = await self._send(instructions, text, schema, out_budget)
         except openai.APIStatusError as err:
-            self._learn_limits(err.response.headers)
+            self.pacer.learn(err.response.headers)
             raise self._status_error(err) from err
         except openai.APITimeoutError as err:
             raise _Retry(ApiTimeout(SERVICE, "no answer within the timeout"), "timeout") from err
         except openai.APIConnectionError as err:
             raise _Retry(ApiConnectionError(SERVICE, f"connection failed: {err}"), "connection") from err
-        self._learn_limits(raw.headers)
+        self.pacer.learn(raw.headers)
         body = self._body(raw)
         self._count_tokens(body, usage)
         self._check_answer(body)
@@ -348,7 +327,7 @@ class LlmClient:
             self.stats.rate_limited += 1
             if "insufficient_quota" in (code, kind):
                 return QuotaExceeded(SERVICE, message, 0.0, code, kind)
-            wait = retry_after_seconds(headers) or self._reset_wait(headers, kind)
+            wait = retry_after_seconds(headers) or self.pacer.reset_wait(headers, kind)
             error = RateLimited(SERVICE, message, wait or 0.0, code, kind)
             if wait is not None and wait > self.max_retry_after:
                 return error
@@ -357,53 +336,16 @@ class LlmClient:
             return AuthError(SERVICE, status, message, code)
         if status == 404:
             return NotFound(SERVICE, status, message, code)
+        # Other temporary statuses: a retry-after is honoured up to the backoff ceiling.
+        wait = retry_after_seconds(headers)
+        wait = min(wait, self.backoff_max) if wait is not None else None
         if status >= 500:
-            return _Retry(ServerError(SERVICE, status, message, code), "server", retry_after_seconds(headers))
+            return _Retry(ServerError(SERVICE, status, message, code), "server", wait)
         if status in (408, 409, 425):
-            return _Retry(ApiStatusError(SERVICE, status, message, code), "status", retry_after_seconds(headers))
+            return _Retry(ApiStatusError(SERVICE, status, message, code), "status", wait)
         return ApiStatusError(SERVICE, status, message, code)
 
-    # -- pacing and backoff --------------------------------------------------------------------------
-
-    async def _pace(self, cost: int) -> None:
-        self._last_cost = float(cost)
-        await self._rpm.acquire(1.0)
-        # A cost above the bucket size would never fit: clamp it (the server would refuse it anyway).
-        await self._tpm.acquire(min(float(cost), self._tpm_burst))
-
-    def _learn_limits(self, headers: Any) -> None:
-        """Adopt the announced limits and pause before the budget runs out (x-ratelimit-* headers)."""
-        if headers is None:
-            return
-        for limiter, unit, need in ((self._rpm, "requests", 1.0), (self._tpm, "tokens", self._last_cost)):
-            limit = _int_header(headers, f"x-ratelimit-limit-{unit}")
-            remaining = _int_header(headers, f"x-ratelimit-remaining-{unit}")
-            reset = parse_duration(headers.get(f"x-ratelimit-reset-{unit}"))
-            if limit and limit > 0:
-                burst = max(1.0, limit / 10) if unit == "requests" else float(limit)
-                limiter.set_rate(limit, self.rate_period, burst=burst)
-                if unit == "tokens":
-                    self._tpm_burst = float(limit)
-            if remaining is None or reset is None:
-                continue
-            margin = need * 2 if unit == "requests" else need   # in-flight calls use the budget too
-            if remaining < margin:
-                # Nothing left: wait for the reset (exact for a fixed window; for OpenAI's refilling bucket
-                # it is cautious, but our own pacing never drains it, so other traffic did). Nearly
-                # nothing left: the budget refills evenly until `reset`, wait for the share we lack.
-                short = margin - remaining
-                used = (limit - remaining) if limit and limit > remaining else None
-                wait = reset if remaining <= 0 or not used else reset * min(1.0, short / used)
-                limiter.pause_for(wait, f"OpenAI {unit} per minute nearly used up")
-
-    def _reset_wait(self, headers: Any, kind: str | None) -> float | None:
-        """For a 429 without retry-after: the reset time of the exhausted limit."""
-        units = ("tokens",) if kind == "tokens" else ("requests",) if kind == "requests" else (
-            "requests", "tokens")
-        waits = [parse_duration(headers.get(f"x-ratelimit-reset-{u}")) for u in units
-                 if _int_header(headers, f"x-ratelimit-remaining-{u}") == 0]
-        waits = [w for w in waits if w is not None]
-        return max(waits) if waits else None
+    # -- backoff ------------------------------------------------------------------------------------
 
     async def _backoff(self, attempt: int, retry: _Retry) -> None:
         """Wait before the next attempt; a 429 pauses every caller through the limiters."""
@@ -412,11 +354,9 @@ class LlmClient:
             delay = retry.wait + random.uniform(0.0, 0.1 * self.backoff_base)   # spread the herd a little
         log.info("openai attempt %d failed (%s): %s; retrying in %.2f s", attempt + 1, retry.kind,
                  retry.error.message, delay)
-        if retry.kind == "rate_limited":
-            limiter = self._tpm if isinstance(retry.error, RateLimited) and retry.error.tier == "tokens" \
-                else self._rpm
-            limiter.pause_for(delay, "OpenAI rate limit (429)")
-            return   # the next `_pace` waits (and reports the wait)
+        if isinstance(retry.error, RateLimited):
+            self.pacer.pause(retry.error.tier, delay, "OpenAI rate limit (429)")
+            return   # the next `pacer.pace` waits (and reports the wait)
         if delay >= 1.0 and self._on_wait is not None:
             self._on_wait(delay, f"OpenAI {retry.kind} error, retrying")
         await asyncio.sleep(delay)

@@ -4,9 +4,10 @@
 
 1. `textprep.prepare` builds the text: `llm_text` (quoted history and signatures removed, so a quoted number
    is sent once; cut to `token_budget`) and `full_text` (everything, quoted history included).
-2. The engine runs first (`RulesExtractor` on the same conversation, plus `find_candidates` on `full_text`).
-   With the pre-filter on (default) a conversation where `has_plausible_candidate` is False skips the LLM
-   (`skipped_llm=True`, no tokens spent).
+2. The engine runs first, in a worker thread (`RulesExtractor` on the same conversation; later, only for
+   numbers it did not accept, every candidate occurrence per message). With the pre-filter on (default) a
+   conversation where `has_plausible_candidate` is False skips the LLM (`skipped_llm=True`, no tokens spent;
+   the engine's shipments, if any, are still returned).
 3. One LLM call (`LlmClient.parse`, schema `ShipmentList`, prompt `resources/prompts/extract_shipments.md`).
 4. Never trust the answer. Each proposed number is kept only if:
    - it normalises and `occurs_in` the conversation's full text as a number of its own, and
@@ -18,7 +19,8 @@
      shipment is kept unvalidated, flagged "llm_only", for a person to confirm). A format without a
      check digit that the engine did not accept is dropped: the LLM and the context must agree.
    Everything dropped is counted in `invented` (the field counts "proposed but not kept").
-5. Duplicates are merged on the normalised number (the first message that carries it wins).
+5. Duplicates are merged on the normalised number. A shipment's message is the oldest message whose own
+   text (quoted history excluded) holds the number, whatever message the LLM named.
 6. Decision on numbers the LLM missed: every shipment the engine accepts on its own is added even when the
    LLM did not report it, flagged "llm_missed". Recall must not depend on the LLM: it adds metadata and
    rescues context-poor candidates, the engine keeps the floor.
@@ -29,6 +31,7 @@ spent, unless `fallback=True`, which returns the engine's shipments with a note 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -131,6 +134,23 @@ def couriers_agree(a: str | None, b: str | None) -> bool:
 # --- the extractor ------------------------------------------------------------------------------------
 
 
+class _CandidateIndex:
+    """Every engine candidate of a conversation by number, per message (built on first use: most LLM
+    answers hold only numbers the engine accepted already)."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._conversation = conversation
+        self._index: dict[str, list[Candidate]] | None = None
+
+    def get(self, number: str) -> list[Candidate]:
+        if self._index is None:
+            self._index = {}
+            for _message, text in textprep.message_texts(self._conversation):
+                for cand in find_candidates(text):
+                    self._index.setdefault(cand.number, []).append(cand)
+        return self._index.get(number, [])
+
+
 @dataclass(slots=True)
 class _Verdict:
     shipment: ExtractedShipment | None
@@ -153,9 +173,10 @@ class LlmExtractor:
 
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails (see docstring)."""
-        prepared = textprep.prepare(conversation, token_budget=self.token_budget)
-        engine = self._rules.extract_sync(conversation)
-        if self.prefilter and not has_plausible_candidate(prepared):
+        # The engine is CPU-bound (a 130-message thread takes a second or two): a worker thread keeps the
+        # event loop (and the GUI on qasync) responsive meanwhile.
+        prepared, engine, plausible = await asyncio.to_thread(self._engine_pass, conversation)
+        if self.prefilter and not plausible:
             return ExtractionResult(shipments=engine.shipments, extractor=self.name, skipped_llm=True,
                                     truncated=prepared.truncated)
         usage = CallUsage()
@@ -168,6 +189,12 @@ class LlmExtractor:
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))
+
+    def _engine_pass(self, conversation: Conversation) -> tuple[textprep.PreparedConversation,
+                                                                 ExtractionResult, bool]:
+        prepared = textprep.prepare(conversation, token_budget=self.token_budget)
+        plausible = has_plausible_candidate(prepared) if self.prefilter else True
+        return prepared, self._rules.extract_sync(conversation), plausible
 
     def _failed(self, err: ApiError, usage: CallUsage, engine: ExtractionResult,
                 truncated: bool) -> ExtractionResult:
@@ -184,10 +211,7 @@ class LlmExtractor:
                engine: ExtractionResult) -> tuple[list[ExtractedShipment], list[str], int]:
         """Check the LLM's items against the text and the engine; returns (kept, notes, dropped count)."""
         accepted = {s.tracking_number: s for s in engine.shipments}
-        candidates: dict[str, list[Candidate]] = {}
-        for _message, text in textprep.message_texts(conversation):
-            for cand in find_candidates(text):
-                candidates.setdefault(cand.number, []).append(cand)
+        candidates = _CandidateIndex(conversation)
         message_ids = {m.id for m in conversation.messages}
         kept: dict[str, ExtractedShipment] = {}
         notes: list[str] = []
@@ -195,6 +219,8 @@ class LlmExtractor:
         for item in items:
             verdict = self._judge(item, prepared, accepted, candidates, message_ids)
             if verdict.shipment is None:
+                log.info("%s: dropped the LLM's %r: %s", conversation.ref.id, item.tracking_number[:40],
+                         verdict.reason)
                 invented += 1
                 notes.append(f"dropped {item.tracking_number[:40]!r}: {verdict.reason}")
                 continue
@@ -206,7 +232,7 @@ class LlmExtractor:
         return list(kept.values()), notes, invented
 
     def _judge(self, item: ShipmentItem, prepared: textprep.PreparedConversation,
-               accepted: dict[str, ExtractedShipment], candidates: dict[str, list[Candidate]],
+               accepted: dict[str, ExtractedShipment], candidates: _CandidateIndex,
                message_ids: set[str]) -> _Verdict:
         number = normalise(item.tracking_number.strip())
         if not number:
@@ -223,7 +249,7 @@ class LlmExtractor:
             if llm_courier and base.courier and not couriers_agree(llm_courier, base.courier):
                 flags = _add_flag(flags, "carrier_disagrees")
             return _Verdict(self._enrich(base, item, prepared, message_ids, flags))
-        found = candidates.get(number)
+        found = candidates.get(number)   # every occurrence of the number the engine saw
         if not found:
             return _Verdict(None, "not found as a number of its own by the engine")
         # Conservative: one occurrence that is plainly something else (an order number, a phone) vetoes it.
@@ -244,7 +270,9 @@ class LlmExtractor:
     def _enrich(base: ExtractedShipment, item: ShipmentItem, prepared: textprep.PreparedConversation,
                 message_ids: set[str], flags: tuple[str, ...]) -> ExtractedShipment:
         """`base` (the engine's view) with the LLM's metadata; the engine's courier is kept."""
-        evidence = item.evidence if occurs_in(base.tracking_number, item.evidence or "") else base.evidence
+        # The LLM's evidence only when it is really a line of the conversation holding the number.
+        real = " ".join((item.evidence or "").split()) in " ".join(prepared.full_text.split())
+        evidence = item.evidence if real and occurs_in(base.tracking_number, item.evidence) else base.evidence
         message_id = _message_for(base.tracking_number, item.message_id, prepared, message_ids) \
             or base.message_id
         confidence = max(0.0, min(1.0, float(item.confidence or 0.0)))
@@ -276,15 +304,14 @@ def _new_shipment(number: str, courier: str, evidence: str) -> ExtractedShipment
 
 def _message_for(number: str, claimed: str | None, prepared: textprep.PreparedConversation,
                  message_ids: set[str]) -> str | None:
-    """The LLM's message id when that message really holds the number, else the first one that does."""
+    """The oldest message whose own text (quoted history excluded) holds the number; else the oldest that
+    quotes it; the LLM's claim only when no text holds it (the LLM often names a later, quoting reply)."""
     segments = [s for s in prepared.segments if occurs_in(number, s.text)]
-    if claimed in message_ids and any(s.message_id == claimed for s in segments):
-        return claimed
     for quoted in (False, True):
         for segment in segments:
             if bool(segment.quoted) == quoted:
                 return segment.message_id
-    return None
+    return claimed if claimed in message_ids else None
 
 
 def _merge(first: ExtractedShipment, other: ExtractedShipment) -> ExtractedShipment:

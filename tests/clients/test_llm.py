@@ -10,10 +10,23 @@ import httpx2
 import openai
 import pytest
 
-from desktop.clients.errors import (ApiConnectionError, ApiStatusError, ApiTimeout, AuthError,
-                                    MalformedResponse, RateLimited, ServerError)
-from desktop.clients.llm import (CallUsage, CutOff, LlmClient, QuotaExceeded, Refused, parse_duration,
-                                 retry_after_seconds)
+from desktop.clients.errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    ApiTimeout,
+    AuthError,
+    MalformedResponse,
+    RateLimited,
+    ServerError,
+)
+from desktop.clients.llm import (
+    CallUsage,
+    CutOff,
+    LlmClient,
+    QuotaExceeded,
+    Refused,
+)
+from desktop.clients.llm_pacing import parse_duration, retry_after_seconds
 from desktop.core.llm_extractor import ShipmentList, load_prompt
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
 from desktop.sim.workspace import generate_workspace
@@ -170,6 +183,7 @@ def test_wrong_key_is_auth_error_without_retry(openai_sim, sample):
     with pytest.raises(AuthError):
         asyncio.run(call(client, sample[0]))
     assert client.stats.calls == 1 and client.stats.retries == 0
+    assert client.stats.failures == 1 and client.stats.errors == {"auth": 1}
 
 
 # --- rate limits --------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def sim_config():
 
     config = demo_sim_config()
     config.front.window_seconds = 2.0  # quicker than the demo, still visibly paced
-    config.ship24.quota = 25  # run out part-way: the retry queue shows paused registrations
+    config.ship24.quota = 10  # run out part-way: the retry queue shows paused registrations
     return config
 
 
