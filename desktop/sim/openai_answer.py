@@ -235,7 +235,9 @@ def fill(schema: dict[str, Any], found: list[Found], root: dict[str, Any] | None
     out = {}
     for name, sub in props.items():
         if name == array_name:
-            items = resolve(resolve(sub, root).get("items") or {}, root)
+            options = _types(resolve(sub, root), root)[1]
+            array = next((o for o in options if o.get("type") == "array" or "items" in o), {})
+            items = resolve(array.get("items") or {}, root)
             out[name] = [_fill_item(items, f, root) for f in found]
         else:
             out[name] = _value(resolve(sub, root), root, None)
@@ -273,7 +275,7 @@ def _value(schema: dict[str, Any], root: dict[str, Any], known: Any) -> Any:
         if "null" in types or not types:
             return None
         if types[0] == "object":
-            return fill(next(o for o in options if o.get("type") == "object"), [], root)
+            return fill(next((o for o in options if o.get("type") == "object"), options[0]), [], root)
         return {"string": "", "number": 0, "integer": 0, "boolean": False, "array": []}.get(types[0])
     if "number" in types:
         return float(known) if isinstance(known, (int, float)) else 0.0
