@@ -18,9 +18,8 @@ import os
 import sys
 
 import PySide6  # noqa: F401  -- must be imported before qasync, which picks the first binding it finds
-from PySide6.QtWidgets import QApplication
-
 import qasync  # noqa: E402  (after PySide6 on purpose)
+from PySide6.QtWidgets import QApplication
 
 from desktop import __version__
 from desktop import log as applog
@@ -80,8 +79,7 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
         window.start()
         bridge.start_worker()
         _quit_after(window)
-        for notice in getattr(svc, "notices", ()):
-            messages.info(notice)
+        bridge.show_notices()
         if svc.llm is None:
             messages.info("No OpenAI key is set: scans use the rules extractor.")
         if svc.ship24 is None:
@@ -129,12 +127,26 @@ def make_application() -> QApplication:
     return app
 
 
+def _exception_handler(crash: CrashHandler):
+    """Route exceptions of background tasks and callbacks to the crash handler (they are bugs)."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, BaseException) and not isinstance(exc, asyncio.CancelledError):
+            crash.hook(type(exc), exc, exc.__traceback__)
+        else:
+            loop.default_exception_handler(context)
+
+    return handle
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the desktop app until its window closes; returns the process exit code."""
     setup = applog.setup(getattr(args, "verbose", 0) or 0)
     app = make_application()
     crash = CrashHandler(setup.log_path, lambda: setup.ring.text(200)).install()
     loop = qasync.QEventLoop(app)
+    loop.set_exception_handler(_exception_handler(crash))
     asyncio.set_event_loop(loop)
     try:
         with loop:

@@ -128,6 +128,7 @@ class Bridge(QObject):
         except ExpectedError as exc:
             self.messages.error(f"Cannot start the scan: {exc}")
             return
+        self.show_notices()
         self._scanner = scanner
         self._scan_task = asyncio.ensure_future(scanner.run(params))
         self._set_state("scanning")
@@ -147,6 +148,12 @@ class Bridge(QObject):
             self._scan_task = self._scanner = None
             self._set_state("idle")
             self._wake_worker()
+
+    def show_notices(self) -> None:
+        """Show what the services want the user told (e.g. "no OpenAI key: rules extractor"), once each."""
+        notices = getattr(self.services, "notices", None)
+        while notices:
+            self.messages.info(notices.pop(0))
 
     def cancel_scan(self) -> None:
         """Ask the running scan to stop (it stops within ~2 s; `scan_state_changed("idle")` follows)."""

@@ -11,9 +11,17 @@ import re
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.gui.models.shipments import STATE_LABELS
 from desktop.store.views import ShipmentDetail
 
 FRONT_OPEN_URL = "https://app.frontapp.com/open/{}"
@@ -93,9 +101,11 @@ class DetailsPane(QWidget):
         destination = " ".join(v for v in (detail.destination_postcode, detail.destination_country) if v)
         status = " · ".join(v for v in (row.status, detail.latest_event, detail.expected_delivery and
                                         f"expected {detail.expected_delivery}") if v)
-        registration = row.registration + (f" ({detail.registration_error})" if detail.registration_error else "")
+        registration = STATE_LABELS.get(row.registration, row.registration) + (
+            f" ({detail.registration_error})" if detail.registration_error else "")
         values = {"number": row.number, "carrier": row.carrier, "order": row.order, "supplier": row.supplier,
-                  "destination": destination, "review": row.review, "registration": registration,
+                  "destination": destination, "review": STATE_LABELS.get(row.review, row.review),
+                  "registration": registration,
                   "status": status, "confidence": f"{detail.confidence:.2f} ({detail.extractor or 'unknown'}"
                   f"{', validated' if detail.validated else ''})", "subject": row.subject,
                   "flags": "; ".join(FLAG_TEXT.get(f, f) for f in detail.flags) or "none"}

@@ -40,10 +40,12 @@ class Estimate:
 
     def lines(self) -> list[str]:
         cost = f"about ${self.cost_usd:.2f}" if self.cost_usd is not None else "cost unknown for this model"
+        llm = (f"Up to {self.llm_calls:,} LLM calls, about {self.tokens_in + self.tokens_out:,} tokens ({cost})"
+               if self.llm_calls else "No LLM calls (rules extractor, or nothing to read)")
         return [
             f"{self.conversations:,} conversations in range, {self.unchanged:,} unchanged since their last scan "
             f"→ {self.to_scan:,} to read",
-            f"Up to {self.llm_calls:,} LLM calls, about {self.tokens_in + self.tokens_out:,} tokens ({cost})",
+            llm,
             f"About {self.front_requests:,} Front requests: {self.minutes:.1f} min at "
             f"{self.front_rate_per_minute:.0f} requests/min",
         ]
@@ -58,7 +60,10 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
     tokens_in = int(llm_calls * (average_tokens or DEFAULT_TOKENS_IN))
     tokens_out = llm_calls * TOKENS_OUT
     price = PRICES.get(model)
-    cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
+    if not llm_calls:
+        cost: float | None = 0.0
+    else:
+        cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
     requests = max(1, math.ceil(total / SEARCH_PAGE)) + to_scan
     rate = max(1.0, (limit_per_minute or FRONT_MIN_LIMIT_PER_MINUTE) * budget_share)
     return Estimate(total, unchanged, to_scan, llm_calls, tokens_in, tokens_out, cost, requests, rate,
@@ -77,10 +82,18 @@ async def front_total(front, since: float, until: float, inboxes: tuple[str, ...
 
 
 def front_limit(front) -> float | None:
-    """Front's company limit per minute if the client has learnt it (a seam: None means "assume 50")."""
-    value = getattr(front, "limit_per_minute", None)
-    value = value() if callable(value) else value
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    """Front's company limit per minute as the client learnt it from the last answer's headers.
+
+    Reads `front.pacer.company.limit`/`.window` (requests per window of seconds); None when unknown, and
+    the estimate then assumes Front's smallest plan.
+    """
+    company = getattr(getattr(front, "pacer", None), "company", None)
+    limit, window = getattr(company, "limit", None), getattr(company, "window", None)
+    if not isinstance(window, int | float) or window <= 0:
+        window = 60.0  # Front's limits are per minute until the client has measured the window
+    if isinstance(limit, int | float) and limit > 0:
+        return float(limit) * 60.0 / float(window)
+    return None
 
 
 async def estimate_scan(front, settings, since: float, until: float, inboxes: tuple[str, ...],

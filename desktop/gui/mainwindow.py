@@ -13,8 +13,15 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QSystemTrayIcon,
-                               QTabWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QSystemTrayIcon,
+    QTabWidget,
+)
 
 from desktop.core import events as ev
 from desktop.gui.historyview import HistoryView
@@ -55,6 +62,7 @@ class MainWindow(QMainWindow):
         scan_tab = QSplitter(Qt.Orientation.Vertical)
         scan_tab.addWidget(self.scan_panel)
         scan_tab.addWidget(self.progress)
+        scan_tab.setSizes([380, 440])
         self.shipments = ShipmentsView(bridge)
         self.retries = RetryView(bridge)
         self.retries.ask_edit = lambda row: self.shipments.ask_edit(row)
@@ -157,7 +165,7 @@ class MainWindow(QMainWindow):
         self._stale[self.history] = True
         self.schedule_refresh()
         seconds = time.monotonic() - self._scan_started_at
-        found = event.summary.get("shipments_new", event.summary.get("new_shipments", event.summary.get("shipments")))
+        found = event.summary.get("shipments_new")
         text = f"Scan {event.state.value} after {format_duration(seconds)}" + (
             f": {found} new shipments." if found is not None else ".")
         self.messages.info(text)

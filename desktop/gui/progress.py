@@ -8,7 +8,15 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QProgressBar, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core import events as ev
 from desktop.gui.models.batches import BatchTableModel
@@ -119,7 +127,7 @@ class ProgressView(QWidget):
         if self._total:
             self.bar.setRange(0, self._total)
             self.bar.setValue(min(done, self._total))
-            self.bar.setFormat(f"%v of %m conversations")
+            self.bar.setFormat("%v of %m conversations")
 
     def _show_waits(self) -> None:
         now = time.monotonic()

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.gui.models.retries import RetryQueueModel
 from desktop.gui.models.shipments import IdRole
-from desktop.store import views
+from desktop.store import outbox, views
 
 
 class RetryView(QWidget):
@@ -37,6 +45,7 @@ class RetryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # one line per row; the tooltip has the whole error
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         for column, width in enumerate((190, 90, 90, 160, 70, 360)):
@@ -72,6 +81,7 @@ class RetryView(QWidget):
 
     def refresh(self) -> None:
         self.model.refresh()
+        self.set_paused(outbox.pause_reason())  # a pause outlives restarts; Resume or Retry lifts it
         items = self.model.items()
         failed = sum(item.state == "failed" for item in items)
         self.count_label.setText(f"{len(items):,} waiting, {failed:,} failed")

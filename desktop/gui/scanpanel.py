@@ -13,8 +13,20 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.domain import Inbox
 
@@ -87,6 +99,7 @@ class ScanPanel(QWidget):
         column = QVBoxLayout(box)
         self.inbox_list = QListWidget()
         self.inbox_list.setAccessibleName("Inboxes to include")
+        self.inbox_list.setMaximumHeight(140)
         self.inbox_list.itemChanged.connect(self._params_changed)
         reload_button = QPushButton("Reload &inboxes")
         reload_button.clicked.connect(self.reload_inboxes_requested)
@@ -131,10 +144,10 @@ class ScanPanel(QWidget):
         row = QHBoxLayout()
         self.estimate_button = QPushButton("&Estimate")
         self.estimate_button.clicked.connect(self.request_estimate)
-        self.start_button = QPushButton("&Start scan")
+        self.start_button = QPushButton("Sta&rt scan")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self._start)
-        self.cancel_button = QPushButton("&Cancel scan")
+        self.cancel_button = QPushButton("Cancel sca&n")
         self.cancel_button.clicked.connect(self.cancel_requested)
         row.addStretch(1)
         for button in (self.estimate_button, self.start_button, self.cancel_button):
@@ -148,7 +161,7 @@ class ScanPanel(QWidget):
         idle = state == "idle"
         self.start_button.setEnabled(idle)
         self.cancel_button.setEnabled(state == "scanning")
-        self.cancel_button.setText("Cancelling…" if state == "cancelling" else "&Cancel scan")
+        self.cancel_button.setText("Cancelling…" if state == "cancelling" else "Cancel sca&n")
 
     def set_inboxes(self, inboxes: list[Inbox]) -> None:
         checked = set(self.selected_inboxes())

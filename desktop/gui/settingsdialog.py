@@ -12,12 +12,26 @@ Signals:
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop import secrets
 from desktop import settings as settings_mod
@@ -131,8 +145,13 @@ class SettingsDialog(QDialog):
     # ------------------------------------------------------------------ keys
 
     def refresh_key_status(self) -> None:
+        """Only "set" / "not set" (and where from): a key itself is never shown."""
         for service, label in self.key_status.items():
-            label.setText("set" if secrets.get_key(service) else "not set")
+            env = secrets.ENV_VARS[service]
+            if os.environ.get(env, "").strip():
+                label.setText(f"set (from {env})")
+            else:
+                label.setText("set" if secrets.get_key(service) else "not set")
 
     def save_key(self, service: str) -> bool:
         value = self.key_edits[service].text().strip()

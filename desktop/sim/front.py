@@ -7,6 +7,13 @@ Rate limits (all switchable in FrontSimConfig): one company budget per window (x
 -reset on EVERY response, 429 + retry-after when empty); search held to `search_share` of it and each
 conversation to `per_conversation_per_second`: those answer 429 with retry-after AND x-front-tier while
 x-ratelimit-remaining is still > 0. A request refused by a tier does not consume the company budget.
+
+Search semantics (decisions where Front's docs are silent): a conversation matches a time filter when ANY
+of its messages falls in the window (after:/before: exclusive unless `inclusive_bounds`; during: = that UTC
+day); `is:`/`inbox:`/`tag:`/`from:`/`to:` must all hold; free-text words and "quoted phrases" must all
+occur as whole words in the subject or a message; unknown `name:value` tokens count as free text; merged
+conversations never match. Results: newest last activity first, `_total` = all matches. Page tokens are
+keyset cursors (stable); `drift` switches to offsets that slide back one item per page.
 """
 
 from __future__ import annotations

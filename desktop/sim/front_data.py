@@ -39,10 +39,6 @@ class SearchQuery:
 
 def tokenize(query: str) -> list[str]:
     """Split on whitespace, keeping "quoted phrases" (and name:"quoted values") together, quotes removed."""
-    return _split(query)
-
-
-def _split(query: str) -> list[str]:
     tokens = []
     for prefix, quoted, bare in re.findall(r'((?:\w+:)?)"([^"]*)"|(\S+)', query):
         tokens.append(bare if bare else prefix + quoted)

@@ -89,13 +89,15 @@ def test_history_model(db, qtmodeltester):
     now = time.time()
     ScanRunRow.create(since=now - 86400, until=now, batch_size=50, concurrent_batches=3, extractor="llm",
                       state="completed", finished_at=now + 65, started_at=now,
-                      counts='{"listed": 12, "scanned": 10, "unchanged": 2, "failed": 0, "shipments": 4}')
+                      counts='{"conversations_listed": 12, "conversations_scanned": 10, "conversations_unchanged": 2, '
+                             '"conversations_failed": 0, "shipments_found": 4, "shipments_new": 3}')
     model = RunHistoryModel()
     model.refresh()
     qtmodeltester.check(model)
     assert model.rowCount() == 1
     assert model.index(0, 5).data() == "completed"
     assert model.index(0, 6).data() == "12 / 10 / 2 / 0"
+    assert model.index(0, 7).data() == "4 (3)"
     assert model.index(0, 8).data() == "1 min 05 s"
 
 
@@ -109,3 +111,22 @@ def test_batch_model_follows_events(qtmodeltester):
     model.on_batch_finished(ev.BatchFinished(1, 3, 3, 2, 1, 0, 4.25))
     assert [model.index(0, c).data() for c in range(6)] == ["1", "done", "3 of 3", "2", "1", "4.2"]
     qtmodeltester.check(model)
+
+
+def test_progress_view_shows_waits_and_counts(qtbot):
+    from desktop.gui.progress import ProgressView
+
+    view = ProgressView()
+    qtbot.addWidget(view)
+    view.on_run_started(ev.RunStarted(1, 0, 1, (), 50, 3, "llm"))
+    view.on_wait(ev.RateLimitWait("front", 12.2, ""))
+    assert view.wait.text() == "Front budget: resuming in 12 s"
+    view.on_listing(ev.ListingProgress(listed=100, total=400, complete=False))
+    view.on_progress(ev.Progress(listed=400, done=100, scanned=90, unchanged=8, failed=2, shipments=30,
+                                 listing_complete=True, elapsed=50.0))
+    text = view.counts.text()
+    assert "100 of 400 conversations" in text and "2 failed" in text and "2.0/s" in text
+    assert "about 2 min 30 s left" in text
+    assert (view.bar.value(), view.bar.maximum()) == (100, 400)
+    view.on_run_finished(ev.RunFinished(1, ev.RunState.COMPLETED, {}))
+    assert view.wait.text() == "" and view.counts.text().startswith("Scan completed.")

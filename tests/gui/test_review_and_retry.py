@@ -121,3 +121,25 @@ def test_retry_row_after_entering_a_destination(window, services, qtbot):
     assert (shipment.destination_postcode, shipment.destination_country) == ("SW1A 1AA", "GB")
     qtbot.waitUntil(lambda: RegistrationRow.get(RegistrationRow.shipment == 1).state == outbox.REGISTERED,
                     timeout=20_000)
+
+
+def test_retry_row_with_the_keyboard(window, services, qtbot):
+    """A registration that gave up after its backoff (failed, temporary): Ctrl+R on its row registers it."""
+    seed_shipments(2)
+    database.execute_sql("UPDATE shipment SET review_state = 'auto'")
+    database.execute_sql("UPDATE shipment SET tracking_number = '1Z999AA10123456784', courier = 'ups' WHERE id = 1")
+    database.execute_sql("UPDATE registration SET state = 'failed', kind = 'temporary', attempts = 8, "
+                         "last_error = 'Ship24 did not answer in time'")
+    window.tabs.setCurrentWidget(window.retries)
+    view = window.retries
+    view.refresh()
+    assert view.model.rowCount() == 2
+    row = next(r for r in range(2) if view.model.item(r).shipment_id == 1)
+    view.table.setFocus()
+    view.table.selectRow(row)
+    qtbot.keyClick(view.table, "r", modifier=Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: RegistrationRow.get(RegistrationRow.shipment == 1).state == outbox.REGISTERED,
+                    timeout=20_000)
+    # The other row was not selected: it still waits for a person.
+    assert RegistrationRow.get(RegistrationRow.shipment == 2).state == outbox.FAILED
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)  # the queue follows live

@@ -171,7 +171,7 @@ def test_non_strict_schema_is_rejected(sims, make_sims):
 def test_rpm_limit_headers_and_429_body(make_sims):
     def tweak(cfg: SimConfig) -> None:
         cfg.openai.requests_per_minute = 2
-        cfg.openai.window_seconds = 30.0
+        cfg.openai.window_seconds = 3600.0  # so the three calls cannot straddle two windows
     limited = make_sims(tweak)
 
     async def two_then_refused(client: AsyncOpenAI) -> Any:
@@ -185,7 +185,7 @@ def test_rpm_limit_headers_and_429_body(make_sims):
         raise AssertionError("no 429")
     headers, error = call(limited, two_then_refused)
     assert headers["x-ratelimit-limit-requests"] == "2" and headers["x-ratelimit-remaining-requests"] == "1"
-    assert re.fullmatch(r"(\d+m)?[\d.]+m?s", headers["x-ratelimit-reset-requests"])
+    assert re.fullmatch(r"(\d+h)?(\d+m)?[\d.]+m?s", headers["x-ratelimit-reset-requests"])
     assert int(headers["x-ratelimit-limit-tokens"]) == 200_000
     assert error.status_code == 429 and error.code == "rate_limit_exceeded" and error.type == "requests"
     assert "requests per min (RPM)" in error.message
@@ -216,9 +216,10 @@ def test_sdk_retries_a_429_using_retry_after(make_sims):
         cfg.openai.requests_per_minute = 1
         cfg.openai.window_seconds = 1.0
     limited = make_sims(tweak)
+    # Three calls at once against 1 per 1-s window: at least one 429, which the SDK waits out (retry-after-ms).
     completions = call(limited, lambda client: asyncio.gather(*(client.chat.completions.create(
-        model="gpt-test", messages=[{"role": "user", "content": "x"}]) for _ in range(2))), max_retries=3)
-    assert len(completions) == 2 and limited.openai.log.rate_limited >= 1 and limited.openai.log.calls == 2
+        model="gpt-test", messages=[{"role": "user", "content": "x"}]) for _ in range(3))), max_retries=6)
+    assert len(completions) == 3 and limited.openai.log.rate_limited >= 1 and limited.openai.log.calls == 3
 
 
 # Answer faults -----------------------------------------------------------------------------------------------

@@ -47,11 +47,10 @@ async def wait_for(predicate, timeout: float = 120.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def save(window, path: Path) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    for _ in range(5):
-        QApplication.processEvents()
+async def save(window, path: Path) -> None:
+    # Let the loop paint first. Never call processEvents() here: inside a running task it would run other
+    # tasks' callbacks re-entrantly ("Cannot enter into task ...") and lose them.
+    await asyncio.sleep(0.3)
     window.grab().save(str(path))
     print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
@@ -82,18 +81,18 @@ async def shoot(out: Path, folder: Path) -> None:
         bridge.progress.connect(progress.append)
         panel.start_button.click()
         await wait_for(lambda: progress and progress[-1].listing_complete and progress[-1].done * 2 >= progress[-1].listed)
-        save(window, out / "scan.png")
+        await save(window, out / "scan.png")
         await asyncio.wait_for(finished.wait(), 300)
         window.tabs.setCurrentWidget(window.shipments)
         window.shipments.reload()
         _select_interesting_row(window.shipments)
-        save(window, out / "shipments.png")
+        await save(window, out / "shipments.png")
         await wait_for(lambda: _paused(), 60)
         window.tabs.setCurrentWidget(window.retries)
         window.retries.refresh()
         if window.retries.model.rowCount():
             window.retries.table.selectRow(0)
-        save(window, out / "retry-queue.png")
+        await save(window, out / "retry-queue.png")
         await bridge.aclose()
         window.hide()
         window.deleteLater()

@@ -90,7 +90,7 @@ _TRACKING_LABEL = re.compile(
 #: Labels of numbers that are NOT tracking numbers, when they sit right before the number.
 _DECOY_LABEL = re.compile(
     r"\b(?P<label>order|po|p\.\s?o\.?|purchase\s+order|invoice|inv|phone|tel|telephone|mobile|cell|fax|call(?:\s+us)?"
-    r"(?:\s+(?:at|on))?|text|sms|whatsapp|account|acct|customer|member|case|ticket|rma|return|sku|item|part|"
+    r"(?:\s+(?:at|on))?|text|sms|whatsapp|account|acct|customer|member|case|ticket|rma|return|sku|part|"
     r"model|serial|ref|reference|zip|postal\s+code|post\s?code|date|amount|total|price|cost|qty|quantity|booking|"
     r"reservation|confirmation|card|iban|vat|tax|receipt|transaction|payment|claim|quote|sales\s+order|so|"
     r"contract|license|licence|imei|upc|ean|isbn|barcode|id)"
@@ -173,6 +173,10 @@ class TextIndex:
             words += find_carrier_terms(text, low, high)
         self.word_starts = [w[0] for w in words]
         self.words = words
+
+    def names_nearby(self, couriers: set[str], start: int, end: int) -> bool:
+        """True when one of `couriers` is named within NEAR_BEFORE characters before or NEAR_AFTER after."""
+        return any(code in couriers for _, _, code in self.carriers_between(start - NEAR_BEFORE, end + NEAR_AFTER))
 
     def carriers_between(self, low: int, high: int) -> list[tuple[int, int, str]]:
         """Carrier-word occurrences (start, end, courier) starting within [low, high)."""

@@ -17,12 +17,20 @@ The verdict (see `decide`):
 from __future__ import annotations
 
 import bisect
+import logging
+from collections.abc import Iterator
 
 from desktop.core.tracking.context import Signals, TextIndex, read_signals
 from desktop.core.tracking.formats import Format
 from desktop.core.tracking.model import Candidate, FormatMatch
 from desktop.core.tracking.scanner import DIGIT_HOMOGLYPHS, HOMOGLYPHS, Window, chains, map_text, windows
 from desktop.core.tracking.validate import _validate, match_format
+
+log = logging.getLogger("shipscan.pipeline")
+
+#: Windows validated per call at most: ordinary texts need a few thousand; a hostile one (megabytes of
+#: "1 2 3 4 ...") would otherwise need hundreds of millions. Beyond it the rest of the text is skipped.
+WINDOW_BUDGET = 400_000
 
 #: When context cannot choose between couriers, the more common one is assumed (and flagged ambiguous).
 COURIER_PREFERENCE = ("ups", "usps", "fedex", "dhl", "amazon", "canada_post", "purolator", "ontrac", "lasership",
@@ -46,15 +54,20 @@ def _best_strength(window: Window, matches: tuple[FormatMatch, ...]) -> int:
     return max(_strength(window.number, match_format(m)) for m in matches)
 
 
-def _select(found: list[tuple[Window, tuple[FormatMatch, ...]]]) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
+def _select(found: list[tuple[Window, tuple[FormatMatch, ...]]], index: TextIndex
+            ) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
     """The best non-overlapping windows: strong formats first, then longer numbers, loose formats last.
 
     A check-digit-free format with a fixed prefix ("D576 0024 ...", "GFUS 0101 ...") ranks with the short
-    check-digit formats, so its longer reading beats a 12-digit piece of it that passes a check by chance.
+    check-digit formats, so its longer reading beats a 12-digit piece of it that passes a check by chance;
+    so does a loose format whose courier is named close by ("DHL ... GM 2951 1732 2517 4494").
     """
     def rank(item: tuple[Window, tuple[FormatMatch, ...]]) -> tuple[int, int]:
-        strength = _best_strength(*item)
-        return (2 if strength == 1 else strength), len(item[0].number)
+        window, matches = item
+        strength = _best_strength(window, matches)
+        if strength == 0 and index.names_nearby({m.courier for m in matches}, window.start, window.end):
+            strength = 1
+        return (2 if strength == 1 else strength), len(window.number)
 
     ranked = sorted(found, key=rank, reverse=True)
     starts: list[int] = []      # taken spans, kept sorted and disjoint
@@ -165,6 +178,11 @@ def _foreign_candidate(text: str, window: Window) -> Candidate | None:
                      read_signals(text, window.start, window.end, raw).context)
 
 
+def _all_windows(text: str) -> Iterator[Window]:
+    for chain in chains(map_text(text)):
+        yield from windows(chain)
+
+
 def find_candidates(text: str) -> list[Candidate]:
     """Every tracking-number-like span of `text`, best first (accepted ones before refused ones).
 
@@ -175,18 +193,23 @@ def find_candidates(text: str) -> list[Candidate]:
         return []
     found: list[tuple[Window, tuple[FormatMatch, ...]]] = []
     foreign: list[Candidate] = []
-    for chain in chains(map_text(text)):
-        for window in windows(chain):
-            if window.foreign:
-                candidate = _foreign_candidate(text, window)
-                if candidate:
-                    foreign.append(candidate)
-                continue
-            matches = _validate(window.number)
-            if matches:
-                found.append((window, matches))
-    chosen = _expand(_select(found))
-    index = TextIndex(text, [(window.start, window.end) for window, _ in chosen])
+    budget = WINDOW_BUDGET
+    for window in _all_windows(text):
+        budget -= 1
+        if budget < 0:
+            log.warning("text of %d characters has too many number-like spans; scanned the first %d",
+                        len(text), WINDOW_BUDGET)
+            break
+        if window.foreign:
+            candidate = _foreign_candidate(text, window)
+            if candidate:
+                foreign.append(candidate)
+            continue
+        matches = _validate(window.number)
+        if matches:
+            found.append((window, matches))
+    index = TextIndex(text, [(window.start, window.end) for window, _ in found])
+    chosen = _expand(_select(found, index))
     result = [_candidate(text, window, matches, index) for window, matches in chosen]
     result += _dedupe_spans(foreign, result)
     result.sort(key=lambda c: (c.accepted, c.score, -c.start), reverse=True)

@@ -5,7 +5,7 @@ ASCII, zero-width characters to a joiner that keeps a token whole, odd spaces an
 A *chain* is a run of tokens joined by at most three spaces or one dash, holding at least one token with
 a digit; short all-letter tokens (<= 5 letters, e.g. "TBA", "JJD", the "GB" of an S10) may join it. Line
 breaks always end a chain, so two numbers on consecutive lines never merge. Every window of consecutive
-tokens in a chain with 10 to 41 characters and at least 7 digits is a span to validate.
+tokens in a chain with 10 to 41 characters and at least 4 digits is a span to validate.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _TOKEN = re.compile(rf"{_W}+")
 
 MIN_LENGTH = 10
 MAX_LENGTH = 41
-MIN_DIGITS = 7       # every real format carries at least 7 digits; fewer is a word, a date or an amount
+MIN_DIGITS = 4       # real numbers carry at least 4 digits (LaserShip 1LSCX can have as few); fewer: a word
 
 #: Latin look-alikes of Cyrillic and Greek letters: only used to REPORT a refused span, never to accept one.
 HOMOGLYPHS = str.maketrans(
@@ -46,6 +46,7 @@ class Token:
     start: int
     end: int
     text: str            # as mapped (ASCII where folding applies), joiners removed, upper-case
+    digits: int          # how many of its characters are digits
     alpha: bool          # letters only
     upper: bool          # written in capitals (or has no letters)
     dash_before: bool    # joined to the previous token by a dash
@@ -105,17 +106,42 @@ def chains(mapped: str) -> Iterator[tuple[Token, ...]]:
         yield from _chains_in(mapped, low, high)
 
 
+SLICE = 4000   # a longer chain (hostile input) is tokenised in overlapping slices, lazily
+
+
 def _chains_in(mapped: str, low: int, high: int) -> Iterator[tuple[Token, ...]]:
     for chain in _CHAIN.finditer(mapped, low, high):
-        tokens: list[Token] = []
-        previous_end = chain.start()
-        for token in _TOKEN.finditer(mapped, chain.start(), chain.end()):
-            raw = token.group().replace(JOINER, "")
-            gap = mapped[previous_end:token.start()]
-            tokens.append(Token(token.start(), token.end(), raw.upper(), raw.isalpha(),
-                                raw == raw.upper(), "-" in gap and bool(tokens)))
-            previous_end = token.end()
-        yield tuple(tokens)
+        start, end = chain.start(), chain.end()
+        while end - start > SLICE:
+            cut = _next_token_start(mapped, start + SLICE)   # slices end and start on token boundaries
+            if cut >= end:
+                break
+            yield _tokens(mapped, start, cut)
+            start = _next_token_start(mapped, cut - REACH)   # overlap: windows across the cut are seen whole
+        yield _tokens(mapped, start, end)
+
+
+def _next_token_start(mapped: str, position: int) -> int:
+    """The first token start at or after `position` (never the middle of a token)."""
+    found = _TOKEN.search(mapped, position)
+    if found is None:
+        return len(mapped)
+    if position > 0 and found.start() == position and re.match(_W, mapped[position - 1]):
+        found = _TOKEN.search(mapped, found.end())
+    return found.start() if found else len(mapped)
+
+
+def _tokens(mapped: str, start: int, end: int) -> tuple[Token, ...]:
+    """The tokens of a chain (or a slice of one) in mapped[start:end]."""
+    tokens: list[Token] = []
+    previous_end = start
+    for token in _TOKEN.finditer(mapped, start, end):
+        raw = token.group().replace(JOINER, "")
+        gap = mapped[previous_end:token.start()]
+        tokens.append(Token(token.start(), token.end(), raw.upper(), sum(ch.isdigit() for ch in raw),
+                            raw.isalpha(), raw == raw.upper(), "-" in gap and bool(tokens)))
+        previous_end = token.end()
+    return tuple(tokens)
 
 
 def windows(tokens: tuple[Token, ...]) -> Iterator[Window]:
@@ -130,7 +156,7 @@ def windows(tokens: tuple[Token, ...]) -> Iterator[Window]:
             length += len(token.text)
             if length > MAX_LENGTH:
                 break
-            digits += sum(ch.isdigit() for ch in token.text)
+            digits += token.digits
             parts.append(token.text)
             if length < MIN_LENGTH or digits < MIN_DIGITS or (token.alpha and not token.upper):
                 continue

@@ -6,7 +6,7 @@ import datetime as dt
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from desktop.gui.models.shipments import format_time
+from desktop.gui.models.shipments import ROOT, format_time
 from desktop.store import views
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -38,10 +38,10 @@ class RunHistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self._runs: list[views.RunView] = []
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(self._runs)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
@@ -84,9 +84,10 @@ class RunHistoryModel(QAbstractTableModel):
             case "state":
                 return run.state
             case "counts":
-                return " / ".join(_count(c, n) for n in ("listed", "scanned", "unchanged", "failed"))
+                return " / ".join(_count(c, f"conversations_{n}", n) for n in ("listed", "scanned", "unchanged",
+                                                                                 "failed"))
             case "shipments":
-                return f"{_count(c, 'shipments', 'shipments_found')} ({_count(c, 'new_shipments', 'shipments_new')})"
+                return f"{_count(c, 'shipments_found', 'shipments')} ({_count(c, 'shipments_new')})"
             case "seconds":
                 return duration(run.seconds)
             case "error":

@@ -11,7 +11,7 @@ import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from desktop.gui.models.shipments import IdRole, STATE_LABELS, format_time
+from desktop.gui.models.shipments import ROOT, STATE_LABELS, IdRole, format_time
 from desktop.store import views
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -29,10 +29,10 @@ class RetryQueueModel(QAbstractTableModel):
         super().__init__(parent)
         self._items: list[views.RetryItem] = []
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(self._items)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):

@@ -32,6 +32,9 @@ STATE_LABELS = {
     "paused": "paused", "dismissed": "dismissed", "": "",
 }
 
+#: The invalid index that stands for "no parent" (a table has no tree).
+ROOT = QModelIndex()
+
 IdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 
@@ -59,10 +62,10 @@ class ShipmentTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ Qt overrides
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(self._ids)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):

@@ -1,0 +1,193 @@
+"""The engine on free text: normalisation, look-alikes, decoys, spaced numbers, carrier links, ranking.
+
+Numbers used (valid under the formats named): UPS 1Z5R89390357567127; FedEx Express 986578788855; DHL
+Express 3318810025; USPS IMpb 9400111206206406260787; Purolator 320595463938; FedEx-or-Purolator 287809468872;
+UPU S10 RB123456785GB; Amazon TBA010000000000; Old-Dominion-or-DHL 78045768393.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop.core.tracking import (COURIERS, Candidate, courier_info, find_candidates, normalise, occurs_in,
+                                   validate)
+
+UPS = "1Z5R89390357567127"
+FEDEX = "986578788855"
+DHL = "3318810025"
+USPS = "9400111206206406260787"
+PUROLATOR = "320595463938"
+FEDEX_OR_PUROLATOR = "287809468872"
+
+
+def accepted(text: str) -> list[Candidate]:
+    return [c for c in find_candidates(text) if c.accepted]
+
+
+def numbers(text: str) -> list[tuple[str, str | None]]:
+    return [(c.number, c.courier) for c in accepted(text)]
+
+
+# --- normalise / validate / occurs_in ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1z5r 8939 0357 5671 27", "1Z5R-8939-0357-5671-27", "1Z5R\u200b89390357567127",
+                                 "\uff11\uff3a5R89390357567127", "1Z5R\u00a08939\u20090357567127",
+                                 "1Z5R8939\u20140357567127", "1Z5R89\u00ad390357567127"])
+def test_normalise_folds_harmless_variations(raw):
+    assert normalise(raw) == UPS
+
+
+@pytest.mark.parametrize("raw", ["1Z5R8939\u041e357567127",     # Cyrillic O for a zero
+                                 "\u0422BA010000000000",         # Cyrillic T
+                                 "RB123456785G\u0392",           # Greek Beta
+                                 "1Z5R8939.0357567127", "", "   ", "١٢٣٤٥٦٧٨٩٠"])
+def test_normalise_refuses_lookalikes_and_junk(raw):
+    assert normalise(raw) is None
+    assert validate(raw) == []
+
+
+def test_validate_reports_every_fitting_format():
+    assert [m.courier for m in validate(UPS)] == ["ups"]
+    assert {m.courier for m in validate(FEDEX_OR_PUROLATOR)} == {"fedex", "purolator"}
+    assert all(m.has_check_digit for m in validate(FEDEX_OR_PUROLATOR))
+    assert validate("1Z5R89390357567128") == []
+    assert validate("RB123456785XX") == []     # not a UPU member country
+
+
+def test_occurs_in_ignores_separators_case_and_invisible_characters():
+    assert occurs_in(UPS, "see 1z5r 8939 0357 5671 27.")
+    assert occurs_in(UPS, "see １Ｚ5R\u200b8939-0357-5671-27")
+    assert occurs_in("9261290336128704042634", "420902459261290336128704042634")   # ZIP routing prefix
+    assert not occurs_in(DHL, "x 133188100251 y")            # a fragment of a longer code
+    assert not occurs_in(DHL, "nothing here")
+
+
+def test_couriers_map_to_ship24_and_tracking_pages():
+    assert set(COURIERS) == {"ups", "usps", "fedex", "dhl", "amazon", "ontrac", "lasership", "canada_post",
+                             "purolator", "dpd", "s10", "old_dominion", "yodel", "yunexpress", "canpar",
+                             "landmark", "speedee", "gofo"}
+    assert courier_info("usps").ship24_code == "us-post"
+    assert courier_info("ups").tracking_url(UPS).endswith("tracknum=" + UPS)
+    assert courier_info("s10").tracking_url("RB123456785GB") is None
+    assert courier_info("nope") is None and courier_info(None) is None
+
+
+# --- finding numbers in text --------------------------------------------------------------------------
+
+
+def test_spaced_full_width_and_zero_width_numbers_are_found():
+    assert numbers(f"UPS tracking: 1Z 5R8 939 0357 5671 27") == [(UPS, "ups")]
+    assert numbers("UPS tracking: \uff11\uff3a\uff15\uff32\uff18\uff19\uff13\uff19\uff10\uff13\uff15\uff17"
+                   "\uff15\uff16\uff17\uff11\uff12\uff17") == [(UPS, "ups")]
+    assert numbers("UPS tracking: 1Z5R\u200b8939\u200c0357\u2060567127") == [(UPS, "ups")]
+    found = accepted("UPS tracking: 1Z 5R8 939 0357 5671 27 thanks")[0]
+    assert found.raw == "1Z 5R8 939 0357 5671 27"
+
+
+def test_lookalike_letters_are_reported_but_refused():
+    text = "Your UPS tracking number is 1Z5R8939\u041e357567127."
+    candidates = find_candidates(text)
+    assert not any(c.accepted for c in candidates)
+    assert [c.reasons for c in candidates] == [("lookalike_characters",)]
+
+
+def test_numbers_on_separate_lines_never_merge():
+    text = f"Tracking numbers:\n{DHL}\n8487135506\n"
+    assert sorted(numbers(text)) == [(DHL, "dhl"), ("8487135506", "dhl")]
+
+
+def test_two_numbers_side_by_side_stay_two():
+    assert sorted(numbers(f"DHL waybills {DHL} 8487135506")) == [(DHL, "dhl"), ("8487135506", "dhl")]
+
+
+@pytest.mark.parametrize("text", [
+    f"Order #{DHL} is confirmed.",
+    f"Order number: {FEDEX}",
+    f"PO {FEDEX} approved (FedEx account)",
+    f"Invoice {FEDEX} attached, shipped via FedEx",
+    f"Please call (331) 881-0025 about your DHL parcel",
+    f"Please call 331-881-0025 about your DHL parcel",
+    f"Call us on +1 331 881 0025 for DHL questions",
+    "Your Amazon order 112-3318810-0025123 has shipped",
+    f"Reference: {FEDEX} (FedEx)",
+    "Shipped 2026-11-30, ZIP 90210-1234, total $3,318,810,025.00 via DHL",
+    f"See https://shop.example.com/orders/{DHL} for your DHL order",
+])
+def test_decoys_are_refused(text):
+    assert accepted(text) == []
+
+
+def test_decoy_label_loses_to_a_tracking_label_right_before_it():
+    assert numbers(f"Tracking ID: {UPS}") == [(UPS, "ups")]
+    assert numbers(f"Order 12345 shipped via FedEx, tracking #: {FEDEX}") == [(FEDEX, "fedex")]
+
+
+def test_formats_without_check_digit_need_context():
+    assert accepted("TBA010000000000") == []
+    assert numbers("Amazon tracking: TBA010000000000") == [("TBA010000000000", "amazon")]
+    assert accepted("ref 60120172242323") == []                       # any 14 digits: DHL eCommerce
+    assert numbers("DHL eCommerce tracking 60120172242323") == [("60120172242323", "dhl")]
+
+
+def test_strong_formats_need_no_context():
+    assert numbers(f"fyi {UPS}") == [(UPS, "ups")]
+    assert numbers("item RB123456785GB") == [("RB123456785GB", "s10")]
+    assert numbers(f"label {USPS}") == [(USPS, "usps")]
+
+
+def test_short_numeric_check_digit_formats_need_context():
+    assert accepted(f"see {DHL} and {FEDEX}") == []
+    [candidate] = [c for c in find_candidates(f"see {DHL}") if c.number == DHL]
+    assert "needs_context" in candidate.reasons
+
+
+@pytest.mark.parametrize("link, courier", [
+    (f"https://www.ups.com/track?loc=en_US&tracknum={UPS}", "ups"),
+    (f"https://tools.usps.com/go/TrackConfirmAction?tLabels={USPS}", "usps"),
+    (f"https://www.fedex.com/fedextrack/?trknbr={FEDEX}", "fedex"),
+    (f"https://wwwapps.ups.com/WebTracking/track?track=yes&amp;trackNums={UPS}", "ups"),
+    (f"http://www.dhl.com/en/express/tracking.html?brand=DHL&AWB={DHL}", "dhl"),
+    (f"https://www.purolator.com/en/shipping/tracker?searchValue={FEDEX_OR_PUROLATOR}", "purolator"),
+])
+def test_carrier_links_give_context_and_choose_the_courier(link, courier):
+    [candidate] = accepted(f"Click here <{link}>")
+    assert candidate.courier == courier
+    assert any(r.startswith("carrier_link:") for r in candidate.reasons)
+
+
+def test_ten_digits_rank_dhl_over_phone_by_context():
+    text = f"Questions? Call 331-881-0025.\nYour DHL waybill: {'8487135506'}"
+    assert numbers(text) == [("8487135506", "dhl")]
+
+
+def test_twelve_digits_fedex_or_purolator_decided_by_the_carrier_named():
+    assert numbers(f"Purolator tracking: {FEDEX_OR_PUROLATOR}") == [(FEDEX_OR_PUROLATOR, "purolator")]
+    assert numbers(f"FedEx tracking: {FEDEX_OR_PUROLATOR}") == [(FEDEX_OR_PUROLATOR, "fedex")]
+    [candidate] = accepted(f"Tracking number: {FEDEX_OR_PUROLATOR}")
+    assert candidate.courier == "fedex" and candidate.ambiguous
+
+
+def test_eleven_digits_old_dominion_or_dhl_by_context():
+    assert numbers("Old Dominion PRO number 78045768393") == [("78045768393", "old_dominion")]
+    assert numbers("DHL tracking 78045768393") == [("78045768393", "dhl")]
+
+
+def test_the_nearest_carrier_word_wins():
+    text = f"Box 1 went with FedEx. Box 2: Purolator tracking {FEDEX_OR_PUROLATOR}"
+    assert numbers(text) == [(FEDEX_OR_PUROLATOR, "purolator")]
+
+
+def test_ranking_puts_accepted_and_stronger_first():
+    text = f"Order #{FEDEX}. UPS tracking {UPS}. DHL {DHL}."
+    ranked = find_candidates(text)
+    assert ranked[0].number == UPS
+    assert [c.accepted for c in ranked] == sorted((c.accepted for c in ranked), reverse=True)
+    assert ranked[-1].number == FEDEX and not ranked[-1].accepted
+
+
+def test_offsets_and_context_point_at_the_number():
+    text = f"Hello.\nYour UPS tracking number is {UPS}.\nBye"
+    [candidate] = accepted(text)
+    assert text[candidate.start:candidate.end] == UPS == candidate.raw
+    assert candidate.context == f"Your UPS tracking number is {UPS}."
