@@ -43,7 +43,9 @@ def make_extractor(kind: str, *, llm_client: object | None = None, settings: Set
     if kind == "llm":
         if llm_client is None:
             raise ValueError("the llm extractor needs an llm_client")
-        from desktop.core.llm_extractor import LlmExtractor  # imported late: owned by another module, optional
+        from desktop.core.llm_extractor import (
+            LlmExtractor,  # imported late: owned by another module, optional
+        )
 
         prefilter = settings.llm_prefilter if settings is not None else True
         budget = settings.llm_token_budget if settings is not None else 6000

@@ -52,6 +52,10 @@ class _Open:
     pre: bool
     quote_start: int = -1   # index of the first line of a quote container (to undo it for forwards)
     href: str | None = None  # a tracking link's target, written after the link text when the <a> closes
+    text_from: int = 0       # where the link text starts in the parser's pending parts
+
+
+_ROOT = _Open("", False, False, False)
 
 
 class _TextParser(HTMLParser):
@@ -109,14 +113,19 @@ class _TextParser(HTMLParser):
     def _push(self, tag: str, attrs: dict[str, str | None]) -> None:
         if len(self._stack) >= MAX_DEPTH:
             return
-        style = attrs.get("style") or ""
-        hidden = self._hidden or "hidden" in attrs or bool(_HIDDEN_STYLE.search(style)) or \
-            (attrs.get("aria-hidden") == "true" and bool(style))
-        quote = tag == "blockquote" or bool(_QUOTE_CLASS.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"))
-        entry = _Open(tag, hidden, self._quoted or quote, self._pre or tag == "pre")
+        parent = self._stack[-1] if self._stack else _ROOT
+        hidden = parent.hidden
+        quote = tag == "blockquote"
+        if attrs:   # most tags in bulk markup have none: skip the attribute checks then
+            style = attrs.get("style")
+            hidden = hidden or "hidden" in attrs or (bool(style) and bool(_HIDDEN_STYLE.search(style or "")))
+            marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            quote = quote or (len(marks) > 1 and bool(_QUOTE_CLASS.search(marks)))
+        entry = _Open(tag, hidden, parent.quoted or quote, parent.pre or tag == "pre")
         if tag == "a" and _TRACKING_LINK.search(attrs.get("href") or ""):
             entry.href = attrs.get("href")
-        if quote and not self._quoted:
+            entry.text_from = len(self._parts)
+        if quote and not parent.quoted:
             self._newline()
             entry.quote_start = len(self.lines)
         self._stack.append(entry)
@@ -153,11 +162,16 @@ class _TextParser(HTMLParser):
             if self._stack[-1].tag in BLOCK_TAGS:
                 self._newline()   # before popping: the line belongs to the element being closed
             entry = self._stack.pop()
-            if entry.href and not entry.hidden and not self._dropping:
+            if entry.href and not entry.hidden and not self._dropping and not self._link_text_is_number(entry):
                 # The number is often only in the link ("Track package" -> ...?tracknum=1Z...): keep the URL.
                 self._parts.append(f" <{entry.href}>")
             if entry.quote_start >= 0:
                 self._unquote_forward(entry.quote_start)
+
+    def _link_text_is_number(self, entry: _Open) -> bool:
+        """True when the link's own text is the number its URL carries (no need to write the URL too)."""
+        shown = _NON_ALNUM.sub("", "".join(self._parts[entry.text_from:])).upper()
+        return len(shown) >= 8 and shown in _NON_ALNUM.sub("", entry.href or "").upper()
 
     def _unquote_forward(self, first: int) -> None:
         """A quote container that holds a forwarded message is content: unmark its lines."""
@@ -176,10 +190,15 @@ class _TextParser(HTMLParser):
         self._newline()
 
 
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_LONE_LT = re.compile(r"<(?![A-Za-z/!?])")
+
+
 def html_lines(html: str) -> list[Line]:
     """The visible lines of an HTML body, each marked quoted or not."""
     parser = _TextParser()
-    parser.feed(html)
+    # A "<" that starts no tag is text; escaping it first spares the parser a slow path per character.
+    parser.feed(_LONE_LT.sub("&lt;", html))
     parser.close()
     return parser.lines
 

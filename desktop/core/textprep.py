@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from desktop.core.htmltext import Line, html_lines, html_to_text, looks_like_html
 from desktop.core.textbudget import fit_to_budget
 from desktop.core.tracking import find_candidates
+from desktop.core.tracking.normalise import fold
 from desktop.domain import Conversation, Message
 
 __all__ = ["PreparedConversation", "Segment", "estimate_tokens", "html_to_text", "message_header", "message_texts",
@@ -114,11 +115,13 @@ def split_quoted(lines: list[Line]) -> tuple[list[str], list[str]]:
     new: list[str] = []
     quoted: list[str] = []
     in_history = False
+    forward_header_until = -1   # the From:/Date:/Subject: block right after a forward marker is content
     for index, line in enumerate(lines):
         text = line.text
         if _FORWARD.match(text):
             in_history = False
-        elif not in_history and _starts_history(lines, index):
+            forward_header_until = index + 6
+        elif not in_history and index > forward_header_until and _starts_history(lines, index):
             in_history = True
         if in_history or line.quoted or text.lstrip().startswith(">"):
             quoted.append(text.lstrip("> ").rstrip() if text.lstrip().startswith(">") else text)
@@ -199,7 +202,8 @@ def _quoted_only_excerpts(history: list[Segment], seen_text: str) -> list[str]:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s\-\u200b-\u200d\u2060\ufeff]", "", text).upper()
+    """`text` without spaces, dashes, line breaks or zero-width characters, full-width folded, upper-case."""
+    return fold(text).replace("\n", "").replace("\r", "").upper()
 
 
 def prepare(conversation: Conversation, token_budget: int = 6000) -> PreparedConversation:

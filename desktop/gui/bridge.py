@@ -164,10 +164,6 @@ class Bridge(QObject):
             else:
                 self._scan_task.cancel()
 
-    async def wait_idle(self) -> None:
-        while self._scan_task is not None:
-            await asyncio.sleep(0.05)
-
     def _set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state

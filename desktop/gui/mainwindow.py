@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStyle,
     QSystemTrayIcon,
     QTabWidget,
 )
@@ -190,7 +191,10 @@ class MainWindow(QMainWindow):
         self.notifications.append(text)
         if QSystemTrayIcon.isSystemTrayAvailable():
             if not hasattr(self, "_tray"):
-                self._tray = QSystemTrayIcon(self.windowIcon() or QIcon(), self)
+                icon = self.windowIcon()
+                if icon.isNull():  # a tray icon without an icon is not shown at all
+                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
+                self._tray = QSystemTrayIcon(icon, self)
             self._tray.show()
             self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
         QApplication.alert(self)

@@ -65,7 +65,7 @@ class ShipmentsView(QWidget):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, 380])
+        splitter.setSizes([1000, 340])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._build_actions()
@@ -96,8 +96,7 @@ class ShipmentsView(QWidget):
         table.selectionModel().currentRowChanged.connect(self._current_changed)
         return table
 
-    def _build_filters(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_filters(self) -> QVBoxLayout:
         self.text_filter = QLineEdit(placeholderText="Search number, order, supplier, carrier, subject (Ctrl+F)")
         self.text_filter.setClearButtonEnabled(True)
         self.text_filter.setAccessibleName("Search shipments")
@@ -115,10 +114,17 @@ class ShipmentsView(QWidget):
             edit.setEnabled(False)
             edit.dateChanged.connect(self.apply_filter)
         self.date_check.toggled.connect(self._dates_toggled)
-        for widget in (self.text_filter, self.review_filter, self.registration_filter, self.carrier_filter,
-                       self.date_check, self.date_from, self.date_to):
-            row.addWidget(widget, 3 if widget is self.text_filter else 0)
-        return row
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        top.addWidget(self.text_filter, 1)
+        for widget in (self.review_filter, self.registration_filter, self.carrier_filter):
+            top.addWidget(widget)
+        for widget in (self.date_check, self.date_from, self.date_to):
+            bottom.addWidget(widget)
+        bottom.addStretch(1)
+        rows = QVBoxLayout()
+        rows.addLayout(top)
+        rows.addLayout(bottom)
+        return rows
 
     def _combo(self, name: str, choices) -> QComboBox:
         combo = QComboBox()

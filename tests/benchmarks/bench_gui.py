@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -114,6 +115,8 @@ async def bench_scan(conversations: int, folder: Path) -> None:
         window.start()
         bridge.start_worker()
         window.tabs.setCurrentWidget(window.shipments)  # the busiest view: refreshes as shipments arrive
+        gc.collect()
+        gc.freeze()  # as desktop.app.run_window does once the window is up
         since, until = svc.demo_range()
         params = ScanParams(since=since, until=until, batch_size=50, concurrent_batches=3, extractor="llm")
         finished = asyncio.Event()

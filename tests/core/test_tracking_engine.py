@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.tracking import (COURIERS, Candidate, courier_info, find_candidates, normalise, occurs_in,
-                                   validate)
+from desktop.core.tracking import (
+    COURIERS,
+    Candidate,
+    courier_info,
+    find_candidates,
+    normalise,
+    occurs_in,
+    validate,
+)
 
 UPS = "1Z5R89390357567127"
 FEDEX = "986578788855"
@@ -77,7 +84,7 @@ def test_couriers_map_to_ship24_and_tracking_pages():
 
 
 def test_spaced_full_width_and_zero_width_numbers_are_found():
-    assert numbers(f"UPS tracking: 1Z 5R8 939 0357 5671 27") == [(UPS, "ups")]
+    assert numbers("UPS tracking: 1Z 5R8 939 0357 5671 27") == [(UPS, "ups")]
     assert numbers("UPS tracking: \uff11\uff3a\uff15\uff32\uff18\uff19\uff13\uff19\uff10\uff13\uff15\uff17"
                    "\uff15\uff16\uff17\uff11\uff12\uff17") == [(UPS, "ups")]
     assert numbers("UPS tracking: 1Z5R\u200b8939\u200c0357\u2060567127") == [(UPS, "ups")]
@@ -106,13 +113,15 @@ def test_two_numbers_side_by_side_stay_two():
     f"Order number: {FEDEX}",
     f"PO {FEDEX} approved (FedEx account)",
     f"Invoice {FEDEX} attached, shipped via FedEx",
-    f"Please call (331) 881-0025 about your DHL parcel",
-    f"Please call 331-881-0025 about your DHL parcel",
-    f"Call us on +1 331 881 0025 for DHL questions",
+    "Please call (331) 881-0025 about your DHL parcel",
+    "Please call 331-881-0025 about your DHL parcel",
+    "Call us on +1 331 881 0025 for DHL questions",
     "Your Amazon order 112-3318810-0025123 has shipped",
     f"Reference: {FEDEX} (FedEx)",
     "Shipped 2026-11-30, ZIP 90210-1234, total $3,318,810,025.00 via DHL",
     f"See https://shop.example.com/orders/{DHL} for your DHL order",
+    f"DHL duty paid: ${DHL} or USD {DHL}",
+    f"Your DHL order: https://shop.example.com/account/order?id={DHL}",
 ])
 def test_decoys_are_refused(text):
     assert accepted(text) == []
@@ -173,6 +182,10 @@ def test_eleven_digits_old_dominion_or_dhl_by_context():
     assert numbers("DHL tracking 78045768393") == [("78045768393", "dhl")]
 
 
+def test_hyphenated_words_are_not_carrier_names():
+    assert accepted(f"Two follow-ups about {DHL}") == []
+
+
 def test_the_nearest_carrier_word_wins():
     text = f"Box 1 went with FedEx. Box 2: Purolator tracking {FEDEX_OR_PUROLATOR}"
     assert numbers(text) == [(FEDEX_OR_PUROLATOR, "purolator")]
@@ -191,3 +204,37 @@ def test_offsets_and_context_point_at_the_number():
     [candidate] = accepted(text)
     assert text[candidate.start:candidate.end] == UPS == candidate.raw
     assert candidate.context == f"Your UPS tracking number is {UPS}."
+
+
+@pytest.mark.slow
+def test_find_candidates_speed_on_large_texts():
+    """Benchmark (prints figures, asserts only correctness): 5 MB of prose with numbers, and hostile text."""
+    import random
+    import time
+
+    rng = random.Random(1)
+    words = ("the package order was shipped today please call us at our office with any questions thanks "
+             "for your patience and tracking number").split()
+    lines: list[str] = []
+    size = 0
+    while size < 5_000_000:
+        line = " ".join(rng.choice(words) for _ in range(12))
+        roll = rng.random()
+        if roll < 0.05:
+            line += f"\nOrder #{rng.randint(10**9, 10**10 - 1)}"
+        elif roll < 0.10:
+            line += f"\nUPS tracking {UPS}"
+        lines.append(line)
+        size += len(line) + 1
+    text = "\n".join(lines)
+    started = time.perf_counter()
+    found = find_candidates(text)
+    elapsed = time.perf_counter() - started
+    print(f"\nfind_candidates: {len(text) / 1e6:.1f} MB of prose in {elapsed:.2f} s "
+          f"({len(text) / 1e6 / elapsed:.1f} MB/s), {len(found)} candidates")
+    assert {c.number for c in found if c.accepted} == {UPS}
+    hostile = " ".join(str(rng.randint(0, 9)) for _ in range(2_500_000))
+    started = time.perf_counter()
+    find_candidates(hostile)
+    print(f"find_candidates: {len(hostile) / 1e6:.1f} MB of spaced single digits (window budget) in "
+          f"{time.perf_counter() - started:.2f} s")

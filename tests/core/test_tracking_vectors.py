@@ -59,7 +59,7 @@ def test_every_valid_vector_validates_with_its_courier_and_format():
 
 def test_every_invalid_vector_is_refused():
     failures = []
-    for courier, format_id, raw in _vectors("invalid"):
+    for _courier, format_id, raw in _vectors("invalid"):
         number = normalise(raw)
         matches = {m.format_id for m in validate(number)} if number else set()
         if format_id in matches:

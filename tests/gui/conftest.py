@@ -29,27 +29,32 @@ def _session_loop(qapp):
     """One qasync loop for the whole session, attached to pytest-qt's running QApplication.
 
     WORKAROUND: one loop per test does not work: `QEventLoop.stop()` calls `QApplication.exit()`, after
-    which a new loop's callbacks never run. So the loop lives as long as the QApplication.
+    which a new loop's callbacks never run. So the loop lives as long as the QApplication, and it is
+    marked as asyncio's running loop only during the tests that use it (`qloop`), so that other tests'
+    `asyncio.run()` still work.
     """
     loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(None)  # private: the constructor marked it running for everyone
     yield loop
     loop.stop()
     loop.close()
-    asyncio.events._set_running_loop(None)  # private: undoes already_running (stack-notes §2.3)
-    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
 def qloop(_session_loop, qapp):
-    """The running loop; tasks a test leaves behind are cancelled at its end."""
+    """The running loop for this test; tasks it leaves behind are cancelled at its end."""
+    asyncio.events._set_running_loop(_session_loop)  # private API, as qasync's already_running does
+    asyncio.set_event_loop(_session_loop)
     before = asyncio.all_tasks(_session_loop)
-    yield _session_loop
-    leftovers = asyncio.all_tasks(_session_loop) - before
-    for task in leftovers:
-        task.cancel()
-    for _ in range(5):
-        qapp.processEvents()
+    try:
+        yield _session_loop
+    finally:
+        for task in asyncio.all_tasks(_session_loop) - before:
+            task.cancel()
+        for _ in range(5):
+            qapp.processEvents()
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
 
 
 @pytest.fixture(scope="session")

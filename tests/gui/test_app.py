@@ -32,6 +32,15 @@ def test_demo_window_opens_and_closes_cleanly(tmp_path):
         assert key not in text
 
 
+@pytest.mark.slow
+def test_without_a_front_key_the_window_says_which_and_exits_2(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"), HOME=str(tmp_path))
+    env.pop("FRONT_API_TOKEN", None)
+    result = subprocess.run([sys.executable, "-m", "desktop"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "FRONT_API_TOKEN" in result.stderr
+
+
 def test_log_redacts_keys_and_caps_length(tmp_path):
     setup = applog.setup(0, tmp_path, console=False)
     try:

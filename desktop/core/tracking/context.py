@@ -56,7 +56,10 @@ def find_carrier_terms(text: str, low: int = 0, high: int | None = None) -> list
             at = lowered.find(term)
             while at >= 0:
                 end = at + len(term)
-                if (at == 0 or not _is_word_char(lowered[at - 1])) and \
+                # "pop-ups", "follow-ups": a word joined by a hyphen on the left is not the carrier
+                left_ok = at == 0 or not (_is_word_char(lowered[at - 1]) or
+                                          (lowered[at - 1] == "-" and at > 1 and lowered[at - 2].isalpha()))
+                if left_ok and \
                         (end >= len(lowered) or not _is_word_char(lowered[end])):
                     found.append((low + at, low + end, code))
                 at = lowered.find(term, at + 1)
@@ -76,11 +79,11 @@ CARRIER_HOSTS: dict[str, re.Pattern[str]] = {code: re.compile(rx, _I) for code, 
     "s10": r"royalmail|laposte|17track|parcelsapp",
 }.items()}
 
-#: URL parameter names and path words under which carriers put the tracking number.
+#: URL parameter names and path words that mean "tracking number" whatever the host. Generic ones
+#: ("id=", "q=", "number=", "/orders/") count only on a courier's own site (CARRIER_HOSTS).
 _LINK_PARAM = re.compile(
     r"(?:[?&]|&amp;)(?:tracknum|tracknums|tracknumbers|trackingnumbers?|tracking_?numbers?|tracking_?id|tlabels|"
-    r"trknbr|awb|searchfor|parcelnumber|pronumbers|reference|search|searchid|searchvalue|number|id|tracking|"
-    r"track|tn|q|ref)=$|/(?:track|tracking|trace|parcel|shipment|t)/$", _I)
+    r"trknbr|awb|parcelnumber|pronumbers|tracking|track)=$|/(?:track|tracking|trace)/$", _I)
 _URL_START = re.compile(r"(?:https?://|www\.)([^/\s?#]+)", _I)
 
 _TRACKING_LABEL = re.compile(
@@ -93,8 +96,9 @@ _DECOY_LABEL = re.compile(
     r"(?:\s+(?:at|on))?|text|sms|whatsapp|account|acct|customer|member|case|ticket|rma|return|sku|part|"
     r"model|serial|ref|reference|zip|postal\s+code|post\s?code|date|amount|total|price|cost|qty|quantity|booking|"
     r"reservation|confirmation|card|iban|vat|tax|receipt|transaction|payment|claim|quote|sales\s+order|so|"
-    r"contract|license|licence|imei|upc|ean|isbn|barcode|id)"
+    r"contract|license|licence|imei|upc|ean|isbn|barcode|id|usd|eur|gbp|cad|aud|chf|sek|nok|dkk)"
     r"(?:\s*(?:number|num|no|nr|id|code|#))?\s*[.:#=\-\u2013(]*\s*$", _I)
+_CURRENCY_BEFORE = re.compile(r"[$\u20ac\u00a3\u00a5]\s*$")
 _PHONE_RAW = re.compile(r"\(?\d{3}\)?[\s.\-\u2013]\d{3}[\s.\-\u2013]\d{4}|1[\s.\-]\d{3}[\s.\-]\d{3}[\s.\-]\d{4}")
 _PHONE_BEFORE = re.compile(r"(?:\+\d{0,3}[\s\-]*|\(\d{1,4}\)\s*|\+)$")
 
@@ -162,7 +166,7 @@ def _regions(spans: list[tuple[int, int]] | None, size: int) -> list[tuple[int, 
 
 
 class TextIndex:
-    """Where carrier words and "tracking" labels occur in one text: found once, looked up per candidate."""
+    """Where carrier words occur in one text: found once, looked up per candidate."""
 
     def __init__(self, text: str, spans: list[tuple[int, int]] | None = None) -> None:
         """Index `text`, or only the surroundings (FAR characters) of `spans` when given: a long text with
@@ -244,8 +248,11 @@ def read_signals(text: str, start: int, end: int, raw: str, index: TextIndex | N
     if decoy:
         # "Tracking ID:" or "tracking # (ref)": a tracking label touching the decoy word wins.
         decoy_at = len(before) - len(segment) + decoy.start()
-        if not any(m.end() >= decoy_at - 2 for m in tracking_before):
+        line_start = len(before) - len(same_line_before)
+        if not any(m.start() >= line_start and m.end() >= decoy_at - 2 for m in tracking_before):
             signals.decoy_label = " ".join(decoy.group("label").lower().split())
+    elif _CURRENCY_BEFORE.search(segment):
+        signals.decoy_label = "amount"
     signals.tracking_label = _has_tracking_label(before, after, same_line_before)
     signals.phone_shape = bool(_PHONE_RAW.fullmatch(raw.strip())) or bool(_PHONE_BEFORE.search(same_line_before))
     return signals
