@@ -185,7 +185,9 @@ class LlmExtractor:
                                          cost=prepared.token_estimate + len(self.prompt) // 4, usage=usage)
         except ApiError as err:
             return self._failed(err, usage, engine, prepared.truncated)
-        kept, notes, invented = self.verify(reply.parsed.shipments, conversation, prepared, engine)
+        # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
+        kept, notes, invented = await asyncio.to_thread(
+            self.verify, reply.parsed.shipments, conversation, prepared, engine)
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))

@@ -6,6 +6,7 @@ Used when no OpenAI key is configured or when the user picks it. Also home of th
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from desktop.core.textprep import PreparedConversation, message_texts
@@ -83,7 +84,9 @@ class RulesExtractor:
     name = "rules"
 
     async def extract(self, conversation: Conversation) -> ExtractionResult:
-        return self.extract_sync(conversation)
+        # The engine is CPU-bound (a 1 MB thread takes ~0.3 s): run it off the event loop so the window
+        # never freezes. One hand-off per conversation; safe with the PySide6 pin (stack-notes §0.1).
+        return await asyncio.to_thread(self.extract_sync, conversation)
 
     def extract_sync(self, conversation: Conversation) -> ExtractionResult:
         """The same as `extract`, for callers without an event loop (CLI, tests, benchmarks)."""

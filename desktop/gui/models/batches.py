@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from desktop.core import events as ev
-from desktop.gui.models.shipments import ROOT
+from desktop.gui.models.base import ColumnTableModel
 
-COLUMNS = ("Batch", "State", "Done", "Shipments", "Failures", "Seconds")
+COLUMNS = tuple((label.lower(), label) for label in
+                ("Batch", "State", "Done", "Shipments", "Failures", "Seconds"))
 
 
 @dataclass
@@ -34,26 +35,19 @@ class BatchRow:
                 str(self.failures), f"{seconds:.1f}")
 
 
-class BatchTableModel(QAbstractTableModel):
+class BatchTableModel(ColumnTableModel):
+    columns = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[BatchRow] = []
         self._index: dict[int, int] = {}
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not self.valid_row(index):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._rows[index.row()].cells()[index.column()]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from desktop.gui.models.shipments import ROOT, STATE_LABELS, IdRole, format_time
+from desktop.gui.models.base import ColumnTableModel
+from desktop.gui.models.shipments import STATE_LABELS, IdRole, format_time
 from desktop.store import views
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -22,27 +23,20 @@ KIND_LABELS = {"temporary": "temporary", "permanent": "needs an edit", "quota": 
                "needs_info": "needs postcode/country", "": ""}
 
 
-class RetryQueueModel(QAbstractTableModel):
+class RetryQueueModel(ColumnTableModel):
+    columns = COLUMNS
+
     """One row per `views.RetryItem`; `IdRole` gives the shipment id."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._items: list[views.RetryItem] = []
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][1]
-        return None
+    def _row_count(self) -> int:
+        return len(self._items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        if not self.valid_row(index):
             return None
         item = self._items[index.row()]
         if role == IdRole:

@@ -14,8 +14,9 @@ import collections
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
+from desktop.gui.models.base import ColumnTableModel
 from desktop.store import views
 
 log = logging.getLogger("shipscan.gui")
@@ -33,7 +34,6 @@ STATE_LABELS = {
 }
 
 #: The invalid index that stands for "no parent" (a table has no tree).
-ROOT = QModelIndex()
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
@@ -45,7 +45,9 @@ def format_time(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
 
 
-class ShipmentTableModel(QAbstractTableModel):
+class ShipmentTableModel(ColumnTableModel):
+    columns = COLUMNS
+
     """Rows of `store.views.ShipmentView`; sorting and filtering are re-queries, never done in Python."""
 
     PAGE_SIZE = 200
@@ -62,21 +64,12 @@ class ShipmentTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ Qt overrides
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][1]
-        return None
+    def _row_count(self) -> int:
+        return len(self._ids)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         """Display text per column; never raises (a row that cannot load shows as empty)."""
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        if not self.valid_row(index):
             return None
         if role == IdRole:
             return self._ids[index.row()]
