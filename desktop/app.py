@@ -68,7 +68,7 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
     from desktop.services import open_services
 
     messages = Messages()
-    async with open_services(args) as svc:
+    async with open_services(args, sims_in_child=True) as svc:
         for key in (svc.keys.front, svc.keys.openai, svc.keys.ship24):
             setup.redactor.add_secret(key)
         log.info("window opening (demo=%s, db=%s)", bool(getattr(svc, "demo", False)), svc.db_path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -123,8 +124,13 @@ def demo_sim_config() -> Any:
 @asynccontextmanager
 async def open_services(options: Any = None, *, demo: bool | None = None, db: str | Path | None = None,
                         settings: settings_mod.Settings | None = None, require: Sequence[str] = ("front",),
-                        sim_config: Any = None, workspace: Any = None) -> AsyncIterator[Services]:
+                        sim_config: Any = None, workspace: Any = None,
+                        sims_in_child: bool = False) -> AsyncIterator[Services]:
     """Open settings, keys, database and clients (and the demo simulators); close them all on exit.
+
+    With `sims_in_child`, the demo's simulators run in a child process (the desktop app does this, so
+    they never compete with the window for the interpreter lock); otherwise in threads of this process,
+    where tests can read their logs.
 
     Raises:
         ConfigurationError: a key in `require` ("front", "openai", "ship24") is missing; names its env var.
@@ -134,11 +140,11 @@ async def open_services(options: Any = None, *, demo: bool | None = None, db: st
     cfg = settings or settings_mod.load().with_env()
     sims = None
     if demo:
-        from desktop.sim import DEMO_KEYS, start_simulators
+        from desktop.sim import DEMO_KEYS
         if workspace is None:
             from desktop.sim.workspace import generate_workspace
             workspace = generate_workspace(seed=DEMO_SEED, conversations=DEMO_CONVERSATIONS)
-        sims = start_simulators(workspace, sim_config or demo_sim_config())
+        sims = _start_demo_simulators(workspace, sim_config or demo_sim_config(), sims_in_child)
         cfg = replace(cfg, front_url=sims.front_url, openai_url=sims.openai_url, ship24_url=sims.ship24_url)
         keys = Keys(front=DEMO_KEYS["front"], openai=DEMO_KEYS["openai"], ship24=DEMO_KEYS["ship24"])
     else:
@@ -160,6 +166,18 @@ async def open_services(options: Any = None, *, demo: bool | None = None, db: st
         yield svc
     finally:
         await _close(svc)
+
+
+def _start_demo_simulators(workspace: Any, config: Any, in_child: bool) -> Any:
+    from desktop.sim import start_simulators
+
+    if not in_child or getattr(sys, "frozen", False):  # a frozen bundle cannot run `-m`: use threads
+        return start_simulators(workspace, config)
+    from desktop.sim.process import start_simulators_process
+
+    days = max(1, round((workspace.end - workspace.start) / 86400))
+    return start_simulators_process(seed=workspace.seed, conversations=len(workspace.conversations),
+                                    days=days, end=workspace.end, config=config)
 
 
 def _open_clients(svc: Services) -> None:

@@ -9,7 +9,10 @@ Contracts:
     temporary   timeouts, resets, 5xx, 429, 409 -> queued again with exponential backoff and jitter; after
                 the backoff's maximum attempts -> failed/temporary (waits for Retry)
     permanent   validation_error, tracker_conflict, ... -> failed/permanent (waits for an edit)
-    needs_info  the courier needs a destination postcode or country -> failed/needs_info (asks for it)
+    needs_info  the courier needs a destination postcode or country -> failed/needs_info (asks for it).
+                Checked BEFORE sending against the courier list's requiredFields (desktop.core.requirements:
+                Ship24 would create a tracker that never finds results); such a row gets an attempt with
+                no HTTP call. A 400 naming a missing required field (other servers) ends the same way.
     quota       quota_limit_reached -> every queued row paused, `RegistrationPaused` emitted
     auth        the API key was refused -> paused the same way (nothing can register until it is fixed)
 - `retry_now` queues rows at once whatever their backoff said, and wakes the background loop.
@@ -36,6 +39,7 @@ from desktop.clients.errors import (
     RateLimited,
 )
 from desktop.clients.ship24 import CreateResult, Ship24Client
+from desktop.core import requirements as req
 from desktop.core.backoff import Backoff
 from desktop.core.events import ErrorReported, RegistrationChanged, RegistrationPaused, Sink, null_sink
 from desktop.store import outbox
@@ -110,7 +114,7 @@ def _classify_code(code: str, detail: str, status: int | None, temporary: bool) 
     if code == "quota_limit_reached":
         return Outcome(QUOTA, QUOTA_MESSAGE, status)
     if code in NEEDS_INFO_CODES or (code in ("validation_error", "") and _asks_for_destination(detail)):
-        return Outcome(NEEDS_INFO, f"The carrier needs more details before Ship24 can track it: {detail}. "
+        return Outcome(NEEDS_INFO, f"{req.NEEDS_INFO_PREFIX}: {detail}. "
                                    "Add the destination postcode/country to the shipment.", status)
     if code == "validation_error":
         what = "carrier" if "courier" in detail.lower() and "trackingnumber" not in detail.lower() else "number"
@@ -154,7 +158,8 @@ class RegistrationWorker:
     def __init__(self, ship24: Ship24Client, sink: Sink = null_sink, *, approve_all_by_hand: bool = False,
                  clock: Callable[[], float] = time.time, backoff: Backoff | None = None,
                  lease_seconds: float = outbox.LEASE_SECONDS, bulk_min: int = 2, batch_limit: int = 100,
-                 idle_seconds: float = 5.0, rand: Callable[[], float] = random.random) -> None:
+                 idle_seconds: float = 5.0, rand: Callable[[], float] = random.random,
+                 couriers_ttl: float = req.COURIERS_TTL, couriers_retry: float = req.COURIERS_RETRY) -> None:
         self.ship24 = ship24
         self.sink = sink
         self.clock = clock
@@ -166,6 +171,9 @@ class RegistrationWorker:
         self.review_states = outbox.HAND_REVIEW_STATES if approve_all_by_hand else outbox.AUTO_REVIEW_STATES
         self._rand = rand
         self._wake = asyncio.Event()
+        #: Couriers' required fields (GET /couriers), fetched on the first drain that names a courier.
+        self.requirements = req.CourierRequirements(ship24, ttl=couriers_ttl, retry_seconds=couriers_retry,
+                                                    clock=clock)
 
     # -- public ----------------------------------------------------------------------------------------
 
@@ -215,11 +223,11 @@ class RegistrationWorker:
             if not rows:
                 break
             try:
-                outcomes = await self._attempt(rows)
+                outcomes, sent = await self._attempt(rows)
             except BaseException:
                 outbox.release([r.id for r in rows])  # cancelled mid-call: let the next drain take them
                 raise
-            summary.calls += 1
+            summary.calls += sent
             self._apply_all(rows, outcomes, summary)
             if summary.paused_reason:
                 break
@@ -249,14 +257,40 @@ class RegistrationWorker:
             return self.idle_seconds
         return max(0.0, min(self.idle_seconds, due - self.clock()))
 
-    async def _attempt(self, rows: list[RegistrationRow]) -> list[Outcome | None]:
+    async def _attempt(self, rows: list[RegistrationRow]) -> tuple[list[Outcome | None], bool]:
+        """Outcomes in row order, and whether Ship24 was called. Rows lacking a courier's required field
+        are answered here (needs_info) and never sent."""
         payloads = [json.loads(r.payload) for r in rows]
-        if len(rows) < self.bulk_min:
+        outcomes = await self._check_required(payloads)
+        send = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        if send:
+            for index, outcome in zip(send, await self._send([payloads[i] for i in send]), strict=True):
+                outcomes[index] = outcome
+        return outcomes, bool(send)
+
+    async def _check_required(self, payloads: list[dict]) -> list[Outcome | None]:
+        """needs_info for each payload missing a courier's required field; None = send it. The courier
+        list is only fetched when a payload names a courier; without it everything is sent (logged)."""
+        checks: list[Outcome | None] = [None] * len(payloads)
+        if not any(req.courier_codes(p) for p in payloads):
+            return checks
+        requirements = await self.requirements.current()
+        if requirements is None:
+            return checks
+        for index, payload in enumerate(payloads):
+            gaps = req.missing(payload, requirements)
+            if gaps:
+                log.info("%s not sent: %s", payload.get("clientTrackerId"), [g.field for g in gaps])
+                checks[index] = Outcome(NEEDS_INFO, req.needs_info_message(gaps))
+        return checks
+
+    async def _send(self, payloads: list[dict]) -> list[Outcome | None]:
+        if len(payloads) < self.bulk_min:
             return await self._attempt_singles(payloads)
         try:
             result = await self.ship24.create_trackers_bulk(payloads)
         except ApiError as exc:
-            return [classify_error(exc)] * len(rows)
+            return [classify_error(exc)] * len(payloads)
         by_id = {item.client_tracker_id: item for item in result.items}
         outcomes = []
         for index, payload in enumerate(payloads):

@@ -95,7 +95,19 @@ class OpenAISimConfig:
 
 @dataclass
 class Ship24SimConfig:
-    """Ship24 Tracking API double (api-notes §3.2)."""
+    """Ship24 Tracking API double (api-notes §3.2).
+
+    `required_fields_mode` decides what a create does when a courier named in `courierCode` has
+    requiredFields (GET /couriers; here `postcode_required_couriers` / `country_required_couriers`) that the
+    payload lacks:
+
+    - "accept" (default, the documented behaviour): the tracker is created and uses quota, but its results
+      stay `pending` with no events for ever. Source: docs.ship24.com/couriers -- "Our system won't block
+      your API request if this information is not provided, but as a result, it may not be able to
+      successfully retrieve tracking results for those specific couriers."
+    - "reject": 400 validation_error naming the missing field (what other servers, or a future API version,
+      may do; kept so the client's handling of that 400 stays tested).
+    """
 
     api_key: str = DEMO_KEYS["ship24"]
     latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=80.0))
@@ -117,6 +129,7 @@ class Ship24SimConfig:
     timeline_step_seconds: float = 6 * 3600.0  # non-sample numbers: one new event per step after creation
     postcode_required_couriers: tuple[str, ...] = ("dpd", "yodel")
     country_required_couriers: tuple[str, ...] = ("landmark-global",)
+    required_fields_mode: str = "accept"  # "accept" (documented: created, never any results) or "reject" (400)
 
 
 @dataclass

@@ -9,7 +9,9 @@ Behaviour worth knowing (each a switch in Ship24SimConfig where the real API is 
   tracker with another payload is 400 tracker_conflict; an identical create while the first is still in
   flight is 409 request_conflict (`race_hold_seconds` keeps the first one in flight).
 - A courier whose requiredFields holds destinationPostCode (config `postcode_required_couriers`) given
-  without a postcode is 400 validation_error naming the field (likewise destinationCountryCode).
+  without a postcode (likewise destinationCountryCode): with `required_fields_mode` "accept" (default, as
+  docs.ship24.com/couriers documents) the tracker is created, uses quota, and its results stay `pending`
+  with no events for ever; with "reject" it is 400 validation_error naming the field.
 """
 
 from __future__ import annotations
@@ -174,10 +176,16 @@ class Ship24Service(SimService):
         with self._rng_lock:
             tracker_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         tracker = sd.Tracker(tracker_id, payload["trackingNumber"], dict(payload), self._now(), self._seq)
+        self._mark_missing(tracker)
         self.trackers[tracker_id] = tracker
         self.log.add("trackers_created")
         self.log.trackers[tracker_id] = self._json(tracker)
         return tracker
+
+    def _mark_missing(self, tracker: sd.Tracker) -> None:
+        """Remember a courier's required field the payload lacks ("accept" mode): no results for ever."""
+        tracker.extra["missing_required"] = [f"{name} ({code})"
+                                             for name, code in sd.missing_required(tracker.payload, self.config)]
 
     def create_one(self, payload: Any) -> tuple[int, sd.Tracker | None, list[dict[str, str]]]:
         """Create (or reuse) one tracker: (status, tracker, errors). Shared by single create and track."""
@@ -305,6 +313,7 @@ class Ship24Service(SimService):
             return json_response(400, {"errors": errors, "data": None})
         with self.lock:
             tracker.payload = merged
+            self._mark_missing(tracker)  # a PATCH that adds the missing field lets results come
             if "isSubscribed" in body:
                 tracker.is_subscribed = bool(body["isSubscribed"])  # False frees the clientTrackerId
             self.log.trackers[tracker.tracker_id] = self._json(tracker)

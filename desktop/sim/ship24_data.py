@@ -158,14 +158,23 @@ def _validate_couriers(payload: dict[str, Any], cfg: Any) -> list[dict[str, str]
         return [_err("validation_error", '"courierCode" accepts at most 3 couriers per request')]
     errors = [_err("validation_error", f'"courierCode" {c!r} is not a known courier code (see GET /couriers)')
               for c in codes if c not in COURIER_CODES]
-    for code in codes:
-        if code in cfg.postcode_required_couriers and not payload.get("destinationPostCode"):
-            errors.append(_err("validation_error",
-                               f'"destinationPostCode" is required for courier {code} (requiredFields)'))
-        if code in cfg.country_required_couriers and not payload.get("destinationCountryCode"):
-            errors.append(_err("validation_error",
-                               f'"destinationCountryCode" is required for courier {code} (requiredFields)'))
+    if cfg.required_fields_mode == "reject":
+        errors += [_err("validation_error", f'"{name}" is required for courier {code} (requiredFields)')
+                   for name, code in missing_required(payload, cfg)]
     return errors
+
+
+def missing_required(payload: dict[str, Any], cfg: Any) -> list[tuple[str, str]]:
+    """(field, courierCode) for each requiredFields entry of a named courier that the payload lacks.
+
+    In "accept" mode such a tracker is created but never finds results (docs.ship24.com/couriers)."""
+    missing = []
+    for code in courier_list(payload.get("courierCode")):
+        for name, codes in (("destinationPostCode", cfg.postcode_required_couriers),
+                            ("destinationCountryCode", cfg.country_required_couriers)):
+            if code in codes and not payload.get(name):
+                missing.append((name, code))
+    return missing
 
 
 def _validate_date(value: Any, now: float, max_age_days: int) -> list[dict[str, str]]:
@@ -226,7 +235,10 @@ def _script(number: str) -> tuple[str, bool]:
 
 
 def events_now(tracker: Tracker, now: float, step: float) -> list[tuple[float, str]]:
-    """(time, step key) of the events visible at `now`, oldest first."""
+    """(time, step key) of the events visible at `now`, oldest first; none at all for a tracker created
+    without a courier's required field (`extra["missing_required"]`): Ship24 cannot fetch its results."""
+    if tracker.extra.get("missing_required"):
+        return []
     final, sample = _script(tracker.tracking_number)
     keys = _SCRIPTS[final]
     if sample:

@@ -103,7 +103,7 @@ def test_wrong_key_is_an_auth_error():
 
 def test_needs_postcode_and_conflict_codes_are_kept():
     a = numbers(1)[0]
-    with ship24_sim() as sim:
+    with ship24_sim(required_fields_mode="reject") as sim:  # a server that refuses a missing postcode
         async def go(client):
             with pytest.raises(ApiStatusError) as needs:
                 await client.create_tracker(payload(a, courierCode=["dpd"]))

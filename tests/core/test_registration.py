@@ -187,7 +187,8 @@ def test_flaky_ship24_registers_every_shipment_exactly_once(db):
 
 
 class LoseAnswers(httpx.AsyncBaseTransport):
-    """Forwards to the simulator, then drops the first `n` answers: Ship24 did the work, we never heard."""
+    """Forwards to the simulator, then drops the first `n` answers to creates (POST): Ship24 did the
+    work, we never heard. (GET /couriers, asked before the first create, is answered.)"""
 
     def __init__(self, n: int) -> None:
         self.inner = httpx.AsyncHTTPTransport()
@@ -195,7 +196,7 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request):
         response = await self.inner.handle_async_request(request)
-        if self.left > 0:
+        if self.left > 0 and request.method == "POST":
             self.left -= 1
             await response.aclose()
             raise httpx.ReadTimeout("answer lost", request=request)
@@ -288,21 +289,71 @@ def test_validation_error_waits_for_an_edit(db):
     assert [a.outcome for a in outbox.attempts_for(bad)] == ["permanent", "registered"]
 
 
-def test_missing_postcode_asks_for_it(db):
+COURIERS_ROUTE = "GET /public/v1/couriers"
+
+
+@pytest.mark.parametrize("mode", ["accept", "reject"])
+def test_missing_postcode_is_asked_for_before_sending(db, mode):
+    """Whatever Ship24 would do with it (documented: create a tracker that never finds results; "reject":
+    a 400), the worker asks for the postcode without sending: no tracker, no quota, no create request."""
     a, b = numbers(2)
     dpd = [add_shipment(a, courier="dpd", courier_code="dpd", carrier="DPD"),
            add_shipment(b, courier="dpd", courier_code="dpd", carrier="DPD")]
-    with ship24_sim() as sim:
-        asyncio.run(drain(sim.url))
-        for sid in dpd:
-            r = row(sid)
-            assert (r.state, r.kind) == ("failed", "needs_info")
-            assert "needs more details" in r.last_error and "postcode" in r.last_error
-        assert sim.log.trackers_created == 0
-        assert all(res.state == "queued" for res in review.set_destination(dpd, postcode="SW1A 1AA",
-                                                                           country="GB"))
-        asyncio.run(drain(sim.url))
+
+    async def scenario(url, sim):
+        async with Ship24Client(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client)
+            first = await worker.drain_once()
+            for sid in dpd:
+                r = row(sid)
+                assert (r.state, r.kind) == ("failed", "needs_info")
+                assert "needs more details" in r.last_error and "DPD needs the destination postcode" in r.last_error
+                assert [(x.outcome, x.http_status) for x in outbox.attempts_for(sid)] == [("needs_info", None)]
+            assert (first.failed, first.calls) == (2, 0)
+            assert (sim.log.trackers_created, sim.log.create_requests) == (0, 0)  # quota untouched
+            assert (await worker.drain_once()).attempted == 0  # waits for a person
+            results = review.set_destination(dpd, postcode="SW1A 1AA", country="GB")
+            assert all(res.state == "queued" for res in results)
+            await worker.drain_once()
+            return worker
+    with ship24_sim(required_fields_mode=mode) as sim:
+        worker = asyncio.run(scenario(sim.url, sim))
         assert_registered_exactly_once(sim, dpd)
+        assert sim.log.requests_by_route[COURIERS_ROUTE] == 1 == worker.requirements.fetches  # cached
+    assert [a.outcome for a in outbox.attempts_for(dpd[0])] == ["needs_info", "registered"]
+
+
+class NoCourierList(Ship24Client):
+    """GET /couriers fails (connection refused) while creates reach the simulator."""
+
+    async def couriers(self) -> list[dict]:
+        raise ApiConnectionError("ship24", "GET /couriers: connection refused")
+
+
+@pytest.mark.parametrize("mode", ["accept", "reject"])
+def test_without_the_courier_list_registration_is_not_blocked(db, mode, caplog):
+    """The list is unavailable: send as before. "reject" servers still get the old 400 -> needs_info path;
+    the documented server creates the tracker (it may never find results, but nothing is held back)."""
+    sid = add_shipment(numbers(1)[0], courier="dpd", courier_code="dpd", carrier="DPD")
+
+    async def scenario(url):
+        async with NoCourierList(url, SHIP24_KEY) as client:
+            worker = RegistrationWorker(client)
+            await worker.drain_once()
+            return worker
+    with ship24_sim(required_fields_mode=mode) as sim, caplog.at_level("WARNING", "shipscan.registration"):
+        worker = asyncio.run(scenario(sim.url))
+        assert sim.log.create_requests == 1
+        if mode == "reject":
+            r = row(sid)
+            assert (r.state, r.kind) == ("failed", "needs_info") and sim.log.trackers_created == 0
+            assert "needs more details" in r.last_error and "postcode" in r.last_error
+            assert outbox.attempts_for(sid)[0].http_status == 400
+            review.set_destination([sid], postcode="SW1A 1AA")
+            asyncio.run(scenario(sim.url))
+        assert_registered_exactly_once(sim, [sid])
+    assert worker.requirements.fetches == 1
+    assert "courier list unavailable" in caplog.text
 
 
 def test_tracker_conflict_is_permanent(db):

@@ -114,7 +114,6 @@ def test_identical_parallel_creates_get_409_request_conflict(http, make_sims):
     {"trackingNumber": UPS, "destinationCountryCode": "usa"},
     {"trackingNumber": UPS, "courierCode": ["ups", "fedex", "dhl", "us-post"]},
     {"trackingNumber": UPS, "courierCode": "not-a-courier"},
-    {"trackingNumber": UPS, "courierCode": "landmark-global"},  # requiredFields: destinationCountryCode
     {"trackingNumber": UPS, "shippingDate": "last tuesday"},
 ])
 def test_validation_errors(ship24, payload):
@@ -131,16 +130,55 @@ def test_several_validation_errors_come_back_together(ship24):
     assert len(errors) == 2
 
 
-def test_courier_requiring_a_postcode(ship24):
+def test_courier_list_names_required_fields(ship24):
     _, client = ship24
     couriers = {c["courierCode"]: c for c in client.get("/couriers").json()["data"]["couriers"]}
     assert couriers["dpd"]["requiredFields"] == ["destinationPostCode"] and couriers["ups"]["requiredFields"] is None
+    assert couriers["landmark-global"]["requiredFields"] == ["destinationCountryCode"]
+
+
+def test_missing_required_field_is_accepted_but_never_finds_results(ship24):
+    """Default "accept" mode (docs.ship24.com/couriers): the create is not blocked and uses quota, but the
+    tracker's results stay pending with no events, however much time passes."""
+    sims, client = ship24
+    assert sims.ship24.config.required_fields_mode == "accept"
+    sims.ship24.config.timeline_step_seconds = 0.01  # a normal tracker would show its events at once
+    missing = client.post("/trackers", json={"trackingNumber": "09981122334455", "courierCode": ["dpd"]})
+    assert missing.status_code == 201
+    no_country = client.post("/trackers", json={"trackingNumber": UPS, "courierCode": "landmark-global"})
+    assert no_country.status_code == 201
+    complete = client.post("/trackers", json={"trackingNumber": "09981122334466", "courierCode": ["dpd"],
+                                              "destinationPostCode": "10115"})
+    assert complete.status_code == 201 and sims.ship24.log.trackers_created == 3
+    time.sleep(0.1)
+    for created, pending in ((missing, True), (no_country, True), (complete, False)):
+        tracker_id = created.json()["data"]["tracker"]["trackerId"]
+        tracking = client.get(f"/trackers/{tracker_id}/results").json()["data"]["trackings"][0]
+        assert (tracking["shipment"]["statusMilestone"] == "pending") is pending
+        assert (tracking["events"] == []) is pending
+    bulk = client.post("/trackers/bulk", json=[{"trackingNumber": "09981122334477", "courierCode": ["dpd"]}])
+    assert bulk.status_code == 201 and bulk.json()["data"][0]["itemStatus"] == "created"
+    assert sims.ship24.log.trackers_created == 4
+
+
+def test_missing_required_field_is_rejected_in_reject_mode(http, make_sims):
+    def reject(cfg: SimConfig) -> None:
+        no_limits(cfg)
+        cfg.ship24.required_fields_mode = "reject"
+    sims = make_sims(reject)
+    client = http.ship24(sims)
     missing = client.post("/trackers", json={"trackingNumber": "09981122334455", "courierCode": ["dpd"]})
     assert missing.status_code == 400
-    assert "destinationPostCode" in missing.json()["errors"][0]["message"]
+    assert missing.json()["errors"] == [{"code": "validation_error", "message":
+                                         '"destinationPostCode" is required for courier dpd (requiredFields)'}]
+    no_country = client.post("/trackers", json={"trackingNumber": UPS, "courierCode": "landmark-global"})
+    assert no_country.status_code == 400 and "destinationCountryCode" in no_country.text
+    bulk = client.post("/trackers/bulk", json=[{"trackingNumber": "09981122334477", "courierCode": ["dpd"]}])
+    assert bulk.status_code == 400 and bulk.json()["data"][0]["itemStatus"] == "error"
+    assert sims.ship24.log.trackers_created == 0
     ok = client.post("/trackers", json={"trackingNumber": "09981122334455", "courierCode": ["dpd"],
                                         "destinationPostCode": "10115"})
-    assert ok.status_code == 201
+    assert ok.status_code == 201 and sims.ship24.log.trackers_created == 1
 
 
 def test_shipping_date_outdated(ship24):
