@@ -31,7 +31,6 @@ spent, unless `fallback=True`, which returns the engine's shipments with a note 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -42,6 +41,7 @@ from desktop import paths
 from desktop.clients.errors import ApiError
 from desktop.clients.llm import CallUsage, LlmClient
 from desktop.core import textprep
+from desktop.core.offload import run_cpu_bound
 from desktop.core.rules_extractor import RulesExtractor, has_plausible_candidate
 from desktop.core.tracking import Candidate, courier_info, find_candidates, normalise, occurs_in, validate
 from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
@@ -175,7 +175,8 @@ class LlmExtractor:
         """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails (see docstring)."""
         # The engine is CPU-bound (a 130-message thread takes a second or two): a worker thread keeps the
         # event loop (and the GUI on qasync) responsive meanwhile.
-        prepared, engine, plausible = await asyncio.to_thread(self._engine_pass, conversation)
+        prepared, engine, plausible = await run_cpu_bound(engine_pass, conversation, self.token_budget,
+                                                          self.prefilter)
         if self.prefilter and not plausible:
             return ExtractionResult(shipments=engine.shipments, extractor=self.name, skipped_llm=True,
                                     truncated=prepared.truncated)
@@ -186,17 +187,12 @@ class LlmExtractor:
         except ApiError as err:
             return self._failed(err, usage, engine, prepared.truncated)
         # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
-        kept, notes, invented = await asyncio.to_thread(
-            self.verify, reply.parsed.shipments, conversation, prepared, engine)
+        kept, notes, invented = await run_cpu_bound(
+            verify_items, reply.parsed.shipments, conversation, prepared, engine)
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))
 
-    def _engine_pass(self, conversation: Conversation) -> tuple[textprep.PreparedConversation,
-                                                                 ExtractionResult, bool]:
-        prepared = textprep.prepare(conversation, token_budget=self.token_budget)
-        plausible = has_plausible_candidate(prepared) if self.prefilter else True
-        return prepared, self._rules.extract_sync(conversation), plausible
 
     def _failed(self, err: ApiError, usage: CallUsage, engine: ExtractionResult,
                 truncated: bool) -> ExtractionResult:
@@ -211,84 +207,103 @@ class LlmExtractor:
     def verify(self, items: list[ShipmentItem], conversation: Conversation,
                prepared: textprep.PreparedConversation,
                engine: ExtractionResult) -> tuple[list[ExtractedShipment], list[str], int]:
-        """Check the LLM's items against the text and the engine; returns (kept, notes, dropped count)."""
-        accepted = {s.tracking_number: s for s in engine.shipments}
-        candidates = _CandidateIndex(conversation)
-        message_ids = {m.id for m in conversation.messages}
-        kept: dict[str, ExtractedShipment] = {}
-        notes: list[str] = []
-        invented = 0
-        for item in items:
-            verdict = self._judge(item, prepared, accepted, candidates, message_ids)
-            if verdict.shipment is None:
-                log.info("%s: dropped the LLM's %r: %s", conversation.ref.id, item.tracking_number[:40],
-                         verdict.reason)
-                invented += 1
-                notes.append(f"dropped {item.tracking_number[:40]!r}: {verdict.reason}")
-                continue
-            number = verdict.shipment.tracking_number
-            kept[number] = _merge(kept[number], verdict.shipment) if number in kept else verdict.shipment
-        for number, shipment in accepted.items():
-            if number not in kept:
-                kept[number] = replace(shipment, flags=_add_flag(shipment.flags, "llm_missed"))
-        return list(kept.values()), notes, invented
+        """See `verify_items`."""
+        return verify_items(items, conversation, prepared, engine)
 
-    def _judge(self, item: ShipmentItem, prepared: textprep.PreparedConversation,
-               accepted: dict[str, ExtractedShipment], candidates: _CandidateIndex,
-               message_ids: set[str]) -> _Verdict:
-        number = normalise(item.tracking_number.strip())
-        if not number:
-            return _Verdict(None, "not a well-formed number")
-        if not occurs_in(number, prepared.full_text):
-            return _Verdict(None, "not in the conversation")
-        matches = validate(number)
-        if not matches:
-            return _Verdict(None, "valid under no format")
-        llm_courier = courier_code_for(item.carrier)
-        if number in accepted:
-            base = accepted[number]
-            flags = base.flags
-            if llm_courier and base.courier and not couriers_agree(llm_courier, base.courier):
-                flags = _add_flag(flags, "carrier_disagrees")
-            return _Verdict(self._enrich(base, item, prepared, message_ids, flags))
-        found = candidates.get(number)   # every occurrence of the number the engine saw
-        if not found:
-            return _Verdict(None, "not found as a number of its own by the engine")
-        # Conservative: one occurrence that is plainly something else (an order number, a phone) vetoes it.
-        decoy = sorted({r for cand in found for r in cand.reasons if r.startswith(DECOY_REASONS)})
-        if decoy:
-            return _Verdict(None, f"engine rejected it ({', '.join(decoy)})")
-        fitting = [m for m in matches if llm_courier and couriers_agree(llm_courier, m.courier)]
-        if not fitting:
-            return _Verdict(None, f"carrier {item.carrier!r} does not fit its format")
-        checked = [m for m in fitting if m.has_check_digit]
-        if not checked:
-            return _Verdict(None, "format without a check digit and the context does not confirm it")
-        courier = checked[0].courier
-        base = _new_shipment(number, courier, found[0].context or item.evidence)
-        return _Verdict(self._enrich(base, item, prepared, message_ids, ("llm_only",)))
 
-    @staticmethod
-    def _enrich(base: ExtractedShipment, item: ShipmentItem, prepared: textprep.PreparedConversation,
-                message_ids: set[str], flags: tuple[str, ...]) -> ExtractedShipment:
-        """`base` (the engine's view) with the LLM's metadata; the engine's courier is kept."""
-        # The LLM's evidence only when it is really a line of the conversation holding the number.
-        real = " ".join((item.evidence or "").split()) in " ".join(prepared.full_text.split())
-        evidence = item.evidence if real and occurs_in(base.tracking_number, item.evidence) else base.evidence
-        message_id = _message_for(base.tracking_number, item.message_id, prepared, message_ids) \
-            or base.message_id
-        confidence = max(0.0, min(1.0, float(item.confidence or 0.0)))
-        if "carrier_disagrees" in flags or "llm_only" in flags:
-            confidence = min(confidence, 0.5)
-        elif base.validated:
-            confidence = max(confidence, base.confidence)
-        return replace(
-            base, flags=flags, evidence=(evidence or "")[:500], message_id=message_id, confidence=confidence,
-            order_number=_clean(item.order_number) or base.order_number,
-            supplier=_clean(item.supplier) or base.supplier,
-            shipped_date=_date(item.shipped_date) or base.shipped_date,
-            destination_country=_country(item.destination_country) or base.destination_country,
-            destination_postcode=_clean(item.destination_postcode, 12) or base.destination_postcode)
+def engine_pass(conversation: Conversation, token_budget: int,
+                prefilter: bool) -> tuple[textprep.PreparedConversation, ExtractionResult, bool]:
+    """The engine's side of a conversation: prepared text, the rules' shipments, and whether the
+    pre-filter sees any plausible candidate. Pure and picklable (it may run in another process)."""
+    prepared = textprep.prepare(conversation, token_budget=token_budget)
+    plausible = has_plausible_candidate(prepared) if prefilter else True
+    return prepared, RulesExtractor().extract_sync(conversation), plausible
+
+
+def verify_items(items: list[ShipmentItem], conversation: Conversation,
+                 prepared: textprep.PreparedConversation,
+                 engine: ExtractionResult) -> tuple[list[ExtractedShipment], list[str], int]:
+    """Check the LLM's items against the text and the engine; returns (kept, notes, dropped count).
+
+    Pure and picklable (it may run in another process)."""
+    accepted = {s.tracking_number: s for s in engine.shipments}
+    candidates = _CandidateIndex(conversation)
+    message_ids = {m.id for m in conversation.messages}
+    kept: dict[str, ExtractedShipment] = {}
+    notes: list[str] = []
+    invented = 0
+    for item in items:
+        verdict = _judge(item, prepared, accepted, candidates, message_ids)
+        if verdict.shipment is None:
+            log.info("%s: dropped the LLM's %r: %s", conversation.ref.id, item.tracking_number[:40],
+                     verdict.reason)
+            invented += 1
+            notes.append(f"dropped {item.tracking_number[:40]!r}: {verdict.reason}")
+            continue
+        number = verdict.shipment.tracking_number
+        kept[number] = _merge(kept[number], verdict.shipment) if number in kept else verdict.shipment
+    for number, shipment in accepted.items():
+        if number not in kept:
+            kept[number] = replace(shipment, flags=_add_flag(shipment.flags, "llm_missed"))
+    return list(kept.values()), notes, invented
+
+def _judge(item: ShipmentItem, prepared: textprep.PreparedConversation,
+           accepted: dict[str, ExtractedShipment], candidates: _CandidateIndex,
+           message_ids: set[str]) -> _Verdict:
+    number = normalise(item.tracking_number.strip())
+    if not number:
+        return _Verdict(None, "not a well-formed number")
+    if not occurs_in(number, prepared.full_text):
+        return _Verdict(None, "not in the conversation")
+    matches = validate(number)
+    if not matches:
+        return _Verdict(None, "valid under no format")
+    llm_courier = courier_code_for(item.carrier)
+    if number in accepted:
+        base = accepted[number]
+        flags = base.flags
+        if llm_courier and base.courier and not couriers_agree(llm_courier, base.courier):
+            flags = _add_flag(flags, "carrier_disagrees")
+        return _Verdict(_enrich(base, item, prepared, message_ids, flags))
+    found = candidates.get(number)   # every occurrence of the number the engine saw
+    if not found:
+        return _Verdict(None, "not found as a number of its own by the engine")
+    # Conservative: one occurrence that is plainly something else (an order number, a phone) vetoes it.
+    decoy = sorted({r for cand in found for r in cand.reasons if r.startswith(DECOY_REASONS)})
+    if decoy:
+        return _Verdict(None, f"engine rejected it ({', '.join(decoy)})")
+    fitting = [m for m in matches if llm_courier and couriers_agree(llm_courier, m.courier)]
+    if not fitting:
+        return _Verdict(None, f"carrier {item.carrier!r} does not fit its format")
+    checked = [m for m in fitting if m.has_check_digit]
+    if not checked:
+        return _Verdict(None, "format without a check digit and the context does not confirm it")
+    courier = checked[0].courier
+    base = _new_shipment(number, courier, found[0].context or item.evidence)
+    return _Verdict(_enrich(base, item, prepared, message_ids, ("llm_only",)))
+
+def _enrich(base: ExtractedShipment, item: ShipmentItem, prepared: textprep.PreparedConversation,
+            message_ids: set[str], flags: tuple[str, ...]) -> ExtractedShipment:
+    """`base` (the engine's view) with the LLM's metadata; the engine's courier is kept."""
+    # The LLM's evidence only when it is really a line of the conversation holding the number.
+    real = " ".join((item.evidence or "").split()) in " ".join(prepared.full_text.split())
+    evidence = item.evidence if real and occurs_in(base.tracking_number, item.evidence) else base.evidence
+    message_id = _message_for(base.tracking_number, item.message_id, prepared, message_ids) \
+        or base.message_id
+    confidence = max(0.0, min(1.0, float(item.confidence or 0.0)))
+    if "carrier_disagrees" in flags or "llm_only" in flags:
+        confidence = min(confidence, 0.5)
+    elif base.validated:
+        confidence = max(confidence, base.confidence)
+    return replace(
+        base, flags=flags, evidence=(evidence or "")[:500], message_id=message_id, confidence=confidence,
+        order_number=_clean(item.order_number) or base.order_number,
+        supplier=_clean(item.supplier) or base.supplier,
+        shipped_date=_date(item.shipped_date) or base.shipped_date,
+        destination_country=_country(item.destination_country) or base.destination_country,
+        destination_postcode=_clean(item.destination_postcode, 12) or base.destination_postcode)
+
+
 
 
 def user_message(prepared: textprep.PreparedConversation) -> str:

@@ -6,9 +6,9 @@ Used when no OpenAI key is configured or when the user picks it. Also home of th
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
+from desktop.core.offload import run_cpu_bound
 from desktop.core.textprep import PreparedConversation, message_texts
 from desktop.core.tracking import Candidate, courier_info, find_candidates
 from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
@@ -86,7 +86,7 @@ class RulesExtractor:
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         # The engine is CPU-bound (a 1 MB thread takes ~0.3 s): run it off the event loop so the window
         # never freezes. One hand-off per conversation; safe with the PySide6 pin (stack-notes §0.1).
-        return await asyncio.to_thread(self.extract_sync, conversation)
+        return await run_cpu_bound(self.extract_sync, conversation)
 
     def extract_sync(self, conversation: Conversation) -> ExtractionResult:
         """The same as `extract`, for callers without an event loop (CLI, tests, benchmarks)."""
