@@ -36,8 +36,11 @@ log = logging.getLogger("shipscan.gui")
 
 def make_scanner_factory(svc):
     """`(params, sink) -> Scanner` for the bridge: the extractor is chosen per scan (LLM or rules)."""
-    # Import the pipeline now, at start-up, rather than freezing the window on the first Start click.
+    # Import the pipeline and the extractors now, at start-up, rather than freezing the window on the first
+    # Start click (the tracking engine compiles a few hundred patterns on import: ~0.3 s).
+    import desktop.core.llm_extractor  # noqa: F401
     import desktop.core.pipeline  # noqa: F401
+    import desktop.core.rules_extractor  # noqa: F401
 
     def make_scanner(params, sink):
         from desktop.core.pipeline import Scanner

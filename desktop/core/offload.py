@@ -33,6 +33,12 @@ def use_processes() -> None:
     # "spawn": a fork of a process running Qt and an event loop is not safe.
     _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     previous.shutdown(wait=False)
+    # Start the worker and load the engine now, at start-up, rather than during the first scan.
+    _executor.submit(_warm_up)
+
+
+def _warm_up() -> None:
+    import desktop.core.llm_extractor  # noqa: F401  -- the heaviest engine import
 
 
 async def run_cpu_bound(fn: Callable[..., T], *args: object) -> T:
