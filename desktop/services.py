@@ -5,8 +5,11 @@
 
 With `demo=True` the simulators of Front, OpenAI and Ship24 start in this process (daemon threads) on the
 seeded demo workspace, the clients point at them with `desktop.sim.DEMO_KEYS`, and the demo database is
-used (never the real one). The demo budgets are the real services' with time running 10x faster (Front's
-200/min plan and OpenAI's per-minute limits per 6 s window), so a demo scan takes seconds, not minutes; `SHIPSCAN_SIM_CONFIG=<json>` replaces the whole sim config.
+used (never the real one); the Ship24 simulator keeps its trackers in a file beside that database, as the
+real Ship24 keeps them across runs. The demo budgets are the real services' with time running 10x faster
+(Front's 200/min plan and OpenAI's per-minute limits per 6 s window), so a demo scan takes seconds, not
+minutes; `SHIPSCAN_SIM_CONFIG=<json>` replaces the whole sim config (and then no state file is kept
+unless that config names one).
 
 Keys: a missing Front token raises ConfigurationError naming FRONT_API_TOKEN (commands exit 2). Without
 an OpenAI key there is no LLM client and `extractor("llm")` falls back to the rules extractor, adding a
@@ -107,8 +110,12 @@ def _option(options: Any, name: str, override: Any) -> Any:
     return override if override is not None else getattr(options, name, None)
 
 
-def demo_sim_config() -> Any:
-    """The demo's simulator settings (time-scaled Front budget), or `$SHIPSCAN_SIM_CONFIG`'s JSON."""
+def demo_sim_config(db_path: str | Path | None = None) -> Any:
+    """The demo's simulator settings (time-scaled Front budget), or `$SHIPSCAN_SIM_CONFIG`'s JSON as is.
+
+    The demo keeps its database across runs, so its Ship24 simulator keeps its trackers too: in a state
+    file beside `db_path` (default: the demo database), see `demo_ship24_state_file`.
+    """
     from desktop.sim import SimConfig
 
     path = os.environ.get("SHIPSCAN_SIM_CONFIG")
@@ -118,7 +125,18 @@ def demo_sim_config() -> Any:
     config.front.rate_limit_per_minute = 200       # Front's Scale plan...
     config.front.window_seconds = 6.0              # ...with time running 10x faster
     config.openai.window_seconds = 6.0             # OpenAI's per-minute budgets, 10x faster too
+    config.ship24.state_file = str(demo_ship24_state_file(db_path))
     return config
+
+
+def demo_ship24_state_file(db_path: str | Path | None = None) -> Path:
+    """Where the demo's Ship24 simulator keeps its trackers: `demo-ship24.json` beside the demo database,
+    or `<db>.ship24.json` beside any other database (so tests with their own databases never share)."""
+    demo_db = paths.demo_db_path()
+    db = Path(db_path) if db_path is not None else demo_db
+    if db == demo_db:
+        return demo_db.with_name("demo-ship24.json")
+    return db.with_name(db.name + ".ship24.json")
 
 
 @asynccontextmanager
@@ -144,7 +162,7 @@ async def open_services(options: Any = None, *, demo: bool | None = None, db: st
         if workspace is None:
             from desktop.sim.workspace import generate_workspace
             workspace = generate_workspace(seed=DEMO_SEED, conversations=DEMO_CONVERSATIONS)
-        sims = _start_demo_simulators(workspace, sim_config or demo_sim_config(), sims_in_child)
+        sims = _start_demo_simulators(workspace, sim_config or demo_sim_config(db_path), sims_in_child)
         cfg = replace(cfg, front_url=sims.front_url, openai_url=sims.openai_url, ship24_url=sims.ship24_url)
         keys = Keys(front=DEMO_KEYS["front"], openai=DEMO_KEYS["openai"], ship24=DEMO_KEYS["ship24"])
     else:

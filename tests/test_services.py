@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 
 import pytest
 
@@ -56,3 +57,39 @@ def test_demo_starts_the_simulators_with_the_demo_database():
     assert inboxes and extractor == "llm"
     times = [m.created_at for c in svc.workspace.conversations for m in c.messages]
     assert since < min(times) and until > max(times)
+
+
+def test_demo_ship24_state_file_sits_beside_the_database(tmp_path, monkeypatch):
+    from desktop.services import demo_ship24_state_file, demo_sim_config
+
+    assert demo_ship24_state_file() == paths.demo_db_path().with_name("demo-ship24.json")
+    assert demo_sim_config().ship24.state_file == str(paths.demo_db_path().with_name("demo-ship24.json"))
+    db = tmp_path / "mine.sqlite3"
+    assert demo_sim_config(db).ship24.state_file == str(tmp_path / "mine.sqlite3.ship24.json")
+    given = tmp_path / "sim.json"
+    given.write_text('{"seed": 3}')
+    monkeypatch.setenv("SHIPSCAN_SIM_CONFIG", str(given))
+    assert demo_sim_config(db).ship24.state_file is None  # a given config is used as it is
+
+
+def test_demo_trackers_outlive_the_run_that_registered_them(tmp_path, capsys):
+    """Run 1 registers with `--demo --db X`; run 2 (new simulators, same X) still finds every tracker."""
+    from tests.helpers.registration import add_shipment, numbers, open_tmp_db, shipscan
+
+    db = tmp_path / "demo-test.sqlite3"
+    database = open_tmp_db(tmp_path, db.name)
+    ids = [add_shipment(n) for n in numbers(3, seed=31)]
+    ids.append(add_shipment("SHIP24_SAMPLE_DELIVERED_004", courier_code=None))
+    database.close()
+    assert shipscan(["retry", "--all", "--demo", "--db", str(db), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert {i["state"] for i in first["items"]} == {"registered"} and len(first["items"]) == len(ids)
+    assert (tmp_path / "demo-test.sqlite3.ship24.json").exists()
+
+    assert shipscan(["status", "--refresh", "--demo", "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["refresh"]["errors"] == [] and report["refresh"]["failed"] == 0
+    assert report["refresh"]["checked"] == len(ids)
+    rows = {r["shipment_id"]: r for r in report["shipments"]}
+    assert rows[ids[-1]]["milestone"] == "delivered"
+    assert not paths.demo_db_path().with_name("demo-ship24.json").exists()  # the demo's own file untouched

@@ -107,6 +107,11 @@ class Ship24SimConfig:
       successfully retrieve tracking results for those specific couriers."
     - "reject": 400 validation_error naming the missing field (what other servers, or a future API version,
       may do; kept so the client's handling of that 400 stays tested).
+
+    `state_file` (None = trackers live in memory only): a JSON file the trackers, their creation times, the
+    quota used and clientTrackerId ownership are loaded from at start (if it exists; a corrupt one is logged
+    and replaced) and saved to, atomically, after every change. The real Ship24 keeps trackers for ever;
+    the demo keeps its database across runs, so its simulator keeps its trackers beside it.
     """
 
     api_key: str = DEMO_KEYS["ship24"]
@@ -130,6 +135,7 @@ class Ship24SimConfig:
     postcode_required_couriers: tuple[str, ...] = ("dpd", "yodel")
     country_required_couriers: tuple[str, ...] = ("landmark-global",)
     required_fields_mode: str = "accept"  # "accept" (documented: created, never any results) or "reject" (400)
+    state_file: str | None = None  # JSON file keeping trackers and quota used across restarts (None = memory)
 
 
 @dataclass

@@ -12,6 +12,8 @@ Behaviour worth knowing (each a switch in Ship24SimConfig where the real API is 
   without a postcode (likewise destinationCountryCode): with `required_fields_mode` "accept" (default, as
   docs.ship24.com/couriers documents) the tracker is created, uses quota, and its results stay `pending`
   with no events for ever; with "reject" it is 400 validation_error naming the field.
+- With `state_file` set, trackers and quota used are loaded from that JSON file at start and saved to it
+  atomically after every change: they survive a restart, as the real Ship24's do (ship24_state.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from desktop.sim import ship24_data as sd
+from desktop.sim import ship24_state
 from desktop.sim.config import Ship24SimConfig
 from desktop.sim.server import (
     Handler,
@@ -72,6 +75,8 @@ class Ship24Service(SimService):
         self._counter = WindowCounter()
         self._inflight: set[tuple[Any, ...]] = set()
         self._seq = 0
+        self._dirty = False  # a change not yet in config.state_file
+        self._load_state()
         for method, template, handler in (
                 ("POST", "/trackers", self.create), ("GET", "/trackers", self.list_trackers),
                 ("POST", "/trackers/bulk", self.bulk), ("POST", "/trackers/track", self.track),
@@ -147,6 +152,23 @@ class Ship24Service(SimService):
         except ValueError:
             raise _Refused(errors_response(400, "parsing_error", "Request body is not valid JSON")) from None
 
+    # Persistence ---------------------------------------------------------------------------------------
+    def _load_state(self) -> None:
+        """Start from `config.state_file` when set (missing -> empty; unreadable -> warning, empty)."""
+        if not self.config.state_file:
+            return
+        state = ship24_state.load(self.config.state_file)
+        self.trackers, self._seq = state.trackers, state.seq
+        self.log.trackers_created = state.trackers_created
+        self.log.trackers = {tid: self._json(t) for tid, t in self.trackers.items()}
+
+    def _save_locked(self, force: bool = False) -> None:
+        """Write the state file if something changed (`force`: changed in place). Call under self.lock."""
+        if not self.config.state_file or not (self._dirty or force):
+            return
+        ship24_state.save(self.config.state_file, self.trackers, self.log.trackers_created, self._seq)
+        self._dirty = False
+
     # Trackers ------------------------------------------------------------------------------------------
     def _now(self) -> float:
         return time.time()
@@ -173,13 +195,16 @@ class Ship24Service(SimService):
 
     def _new_tracker(self, payload: dict[str, Any]) -> sd.Tracker:
         self._seq += 1
-        with self._rng_lock:
-            tracker_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        tracker_id = ""
+        while not tracker_id or tracker_id in self.trackers:  # a restarted seeded rng repeats old ids
+            with self._rng_lock:
+                tracker_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         tracker = sd.Tracker(tracker_id, payload["trackingNumber"], dict(payload), self._now(), self._seq)
         self._mark_missing(tracker)
         self.trackers[tracker_id] = tracker
         self.log.add("trackers_created")
         self.log.trackers[tracker_id] = self._json(tracker)
+        self._dirty = True
         return tracker
 
     def _mark_missing(self, tracker: sd.Tracker) -> None:
@@ -202,7 +227,9 @@ class Ship24Service(SimService):
             if self.config.race_hold_seconds > 0:
                 time.sleep(self.config.race_hold_seconds)  # outside the lock: the twin request sees 409
             with self.lock:
-                return self._create_locked(payload)
+                result = self._create_locked(payload)
+                self._save_locked()
+                return result
         finally:
             with self.lock:
                 self._inflight.discard(fingerprint)
@@ -232,7 +259,9 @@ class Ship24Service(SimService):
         if tracker is None:
             return json_response(status, {"errors": errors, "data": None})
         if not tracker.extra.get("tracked"):  # the first /track call fetches from the courier synchronously
-            tracker.extra["tracked"] = True
+            with self.lock:
+                tracker.extra["tracked"] = True
+                self._save_locked(force=True)
             time.sleep(self.config.track_first_call_seconds)
         trackings = [sd.tracking_json(tracker, self._now(), self.config.timeline_step_seconds)]
         return json_response(self.config.track_status, {"data": {"trackings": trackings}})
@@ -252,6 +281,7 @@ class Ship24Service(SimService):
                 return self._envelope(403, "error", None, None, {
                     "code": "quota_limit_reached", "message": "No more quota left. Please update your plan."})
             data = [self._bulk_item(item) for item in items]
+            self._save_locked()  # once per bulk call, not per item
         return self._bulk_answer(data, len(items))
 
     def _bulk_item(self, item: Any) -> dict[str, Any]:
@@ -317,6 +347,7 @@ class Ship24Service(SimService):
             if "isSubscribed" in body:
                 tracker.is_subscribed = bool(body["isSubscribed"])  # False frees the clientTrackerId
             self.log.trackers[tracker.tracker_id] = self._json(tracker)
+            self._save_locked(force=True)
         return json_response(200, {"data": {"tracker": self._json(tracker)}})
 
     def list_trackers(self, request: SimRequest) -> SimResponse:

@@ -71,6 +71,7 @@ def sim_config():
     from desktop.services import demo_sim_config
 
     config = demo_sim_config()
+    config.ship24.state_file = None  # a throw-away run: never touch the user's demo Ship24 state
     if "--fast" in sys.argv:
         config.front.window_seconds = 0.5
         config.openai.requests_per_minute = 100_000

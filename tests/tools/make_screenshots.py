@@ -33,6 +33,7 @@ def sim_config():
     from desktop.services import demo_sim_config
 
     config = demo_sim_config()
+    config.ship24.state_file = None  # a throw-away run: never touch the user's demo Ship24 state
     config.front.window_seconds = 2.0  # quicker than the demo, still visibly paced
     config.ship24.quota = 10  # run out part-way: the retry queue shows paused registrations
     return config
