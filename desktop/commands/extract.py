@@ -3,8 +3,9 @@
 Reads `.txt`, `.html` and `.eml` files (`-` = standard input) and prints what it finds in each. With
 `--json`, prints ONE JSON array with one object per input, in order:
 `{"file": ..., "shipments": [{"tracking_number", "carrier", "courier_code", "confidence", "evidence",
-"flags": [...]}], "error": null}`. A file that cannot be read (or whose extraction fails) gets its `error`
-and the others still run. Exit code: 0 when every file was handled, 1 when some failed.
+"flags": [...]}], "error": null, "truncated": false, "tokens_sent": 0}` (the last two: whether the text
+sent to the LLM was cut to its token budget, and the tokens it was charged). A file that cannot be read
+(or whose extraction fails) gets its `error` and the others still run. Exit code: 0 when every file was handled, 1 when some failed.
 
 The default extractor is "llm" when an OpenAI key is configured (OPENAI_API_KEY or the keyring), else
 "rules". With `--demo` the OpenAI simulator answers (demo key). Without a key and without `--demo` the
@@ -42,12 +43,16 @@ class FileResult:
     file: str
     shipments: list[ExtractedShipment] = field(default_factory=list)
     error: str | None = None
+    #: The text sent to the LLM was cut to the token budget; tokens the LLM call was charged.
+    truncated: bool = False
+    tokens_sent: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "shipments": [
             {"tracking_number": s.tracking_number, "carrier": s.carrier, "courier_code": s.courier_code,
              "confidence": round(s.confidence, 3), "evidence": s.evidence, "flags": list(s.flags)}
-            for s in self.shipments], "error": self.error}
+            for s in self.shipments], "error": self.error,
+            "truncated": self.truncated, "tokens_sent": self.tokens_sent}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,7 +140,7 @@ async def _extract_one(path: str, extractor: Any) -> FileResult:
         result = await extractor.extract(conversation)
     except ExtractionFailed as error:
         return FileResult(name, error=f"extraction failed: {error.reason}")
-    return FileResult(name, list(result.shipments))
+    return FileResult(name, list(result.shipments), truncated=result.truncated, tokens_sent=result.tokens_in)
 
 
 def _print_human(result: FileResult) -> None:
@@ -143,7 +148,8 @@ def _print_human(result: FileResult) -> None:
         print(f"{result.file}: ERROR {result.error}")
         return
     count = len(result.shipments)
-    print(f"{result.file}: {count} shipment{'s' if count != 1 else ''}")
+    cut = " (text cut to the token budget)" if result.truncated else ""
+    print(f"{result.file}: {count} shipment{'s' if count != 1 else ''}{cut}")
     for s in result.shipments:
         flags = f" [{', '.join(s.flags)}]" if s.flags else ""
         carrier = s.carrier or "unknown carrier"

@@ -20,6 +20,7 @@ class Batch:
     scanned: int = 0
     unchanged: int = 0
     failed: int = 0
+    truncated: int = 0          # conversations whose text was cut to the LLM token budget
     shipments: int = 0
     new_shipments: int = 0
 
@@ -61,12 +62,12 @@ class RunCounts:
     def summary(self, *, run_id: int, state: str, resumed: bool, extractor: str, seconds: float,
                 front: dict[str, int], llm_429s: int = 0, error: str | None = None) -> dict:
         data = asdict(self)
-        batches = data.pop("batches")
+        batches = sorted(data.pop("batches"), key=lambda row: row["batch"])  # they finish out of order
         return {
             "run_id": run_id, "state": state, "resumed": resumed, "extractor": extractor,
             "conversations_listed": self.listed, "conversations_total_reported": self.total_reported,
             "conversations_scanned": self.scanned, "conversations_unchanged": self.unchanged,
-            "conversations_failed": self.failed,
+            "conversations_failed": self.failed, "conversations_truncated": self.truncated,
             "shipments_found": self.shipments_found, "shipments_new": self.shipments_new,
             "registrations_queued": self.registrations_queued,
             "registrations_waiting_approval": self.registrations_waiting_approval,

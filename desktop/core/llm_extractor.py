@@ -189,6 +189,8 @@ class LlmExtractor:
         # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
         kept, notes, invented = await run_cpu_bound(
             verify_items, reply.parsed.shipments, conversation, prepared, engine)
+        if prepared.truncated:  # visible on each shipment: the LLM saw only part of this conversation
+            kept = [replace(s, flags=_add_flag(s.flags, "text_truncated")) for s in kept]
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))

@@ -306,6 +306,7 @@ class Scanner:
         counts.llm_tokens_in += result.tokens_in
         counts.llm_tokens_out += result.tokens_out
         counts.llm_skipped += int(result.skipped_llm)
+        counts.truncated += int(result.truncated)
         counts.invented_dropped += result.invented
         return result, None
 

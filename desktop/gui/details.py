@@ -31,6 +31,9 @@ FLAG_TEXT = {
     "ambiguous_format": "the number fits more than one carrier",
     "no_check_digit": "the format has no check digit",
     "not_validated": "the number is not validated",
+    "llm_missed": "found by the engine; the LLM did not list it",
+    "llm_only": "only the LLM saw it as a tracking number: check it",
+    "text_truncated": "the conversation was too long: the LLM saw only part of it",
 }
 
 

@@ -239,6 +239,28 @@ def test_quoted_history_is_not_sent_twice(sims, workspace, conversations):
           f"{in_full}x in the conversation, {fresh}x outside quoted history, sent {in_sent}x")
 
 
+def test_quoted_history_is_not_sent_twice_hand_built(sims):
+    """The same on a hand-built conversation (never skipped): a notice, then a reply quoting it."""
+    number, at = "1Z4G7VSU1331706697", 1_700_000_000.0
+    notice = f"<p>Your order shipped. UPS tracking number: {number}</p>"
+    reply = (f"<p>It still says label created.</p><p>On Mon, 13 Nov 2023 at 10:00, Shop wrote:</p>"
+             f"<blockquote>{notice}</blockquote>")
+    messages = tuple(Message(id=mid, conversation_id="cnv_quoted", created_at=at + k * 3600, is_inbound=bool(k),
+                             sender=who, subject="Order 1042", body_html=html, text=None)
+                     for k, (mid, who, html) in enumerate((("msg_q1", "Shop <support@shop.example>", notice),
+                                                           ("msg_q2", "Casey <casey@example.com>", reply))))
+    ref = ConversationRef(id="cnv_quoted", subject="Order 1042", status="assigned", inbox_ids=("inb_1",),
+                          last_message_id="msg_q2", last_activity_at=at + 3600, customer="casey@example.com")
+    conv = Conversation(ref=ref, messages=messages)
+    assert _count(number, prepare(conv).full_text) == 2 and _fresh_count(conv, number) == 1
+    capture = Capture()
+    result = asyncio.run(run_all(LlmExtractor(make_client(sims, capture), prefilter=False), [conv]))["cnv_quoted"]
+    sent = capture.user_texts()
+    assert len(sent) == 1 and _count(number, sent[0]) == 1, "a quoted number must not reach the LLM again"
+    assert sent[0] == user_message(prepare(conv))
+    assert [s.tracking_number for s in result.shipments] == [number]
+
+
 def test_prefilter_skips_the_llm_without_candidates(sims, conversations, workspace):
     empty = next((c for c in conversations if not has_plausible_candidate(prepare(c))), None)
     if empty is None:

@@ -20,3 +20,11 @@ def test_anything_doubtful_waits_for_a_person():
 
 def test_approve_all_by_hand_holds_everything():
     assert review_state(_ship(), approve_all_by_hand=True) == "pending"
+
+
+def test_agreed_context_registers_by_itself():
+    """A check-digit-free format the engine validated from its context is not a doubt (issue 5, item 3)."""
+    assert review_state(_ship(flags=["no_check_digit"]), False) == "auto"
+    assert review_state(_ship(flags=["no_check_digit", "llm_missed"]), False) == "auto"
+    assert review_state(_ship(flags=["no_check_digit", "ambiguous_format"]), False) == "pending"
+    assert review_state(_ship(validated=False, flags=["no_check_digit"]), False) == "pending"
