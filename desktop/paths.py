@@ -19,7 +19,10 @@ def resources_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    checkout = Path(__file__).resolve().parent.parent / "resources"
+    if checkout.is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "_resources"  # an installed wheel (see pyproject.toml)
 
 
 def resource(*parts: str) -> Path:
