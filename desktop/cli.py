@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # the engine's worker process in a PyInstaller bundle
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.func is not _run_gui:  # the window sets up its own log file; tools log to stderr only
+        from desktop import log
+
+        log.setup(getattr(args, "verbose", 0) or 0, file=False)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

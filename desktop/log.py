@@ -59,13 +59,14 @@ class Redactor(logging.Filter):
         if value and len(value) >= 6:
             self._secrets.add(value)
 
-    def redact(self, text: str) -> str:
+    def redact(self, text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:
+        """`text` with every known secret and key-shaped string masked, cut to `limit` characters."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         for pattern in _KEY_PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-        if len(text) > MAX_MESSAGE_CHARS:
-            text = text[:MAX_MESSAGE_CHARS] + " [...cut]"
+        if limit is not None and len(text) > limit:
+            text = text[:limit] + " [...cut]"
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -74,7 +75,22 @@ class Redactor(logging.Filter):
         except Exception:  # a bad %-format must not lose the record
             message = str(record.msg)
         record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            # Tracebacks can quote a request's headers or a key: format them now, masked (the formatter
+            # then uses `exc_text` as it is).
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info), limit=None)
         return True
+
+
+#: The one redactor of the process: every handler `setup` installs uses it, and keys registered with
+#: `register_secrets` (by desktop.services when it loads them) stay masked across setups.
+REDACTOR = Redactor()
+
+
+def register_secrets(*values: str | None) -> None:
+    """Mask these values (API keys) in every log record and crash report from now on."""
+    for value in values:
+        REDACTOR.add_secret(value)
 
 
 class RingBuffer(logging.Handler):
@@ -119,18 +135,20 @@ def level_for(verbose: int) -> int:
     return logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
 
 
-def setup(verbose: int = 0, log_dir: Path | None = None, *, console: bool = True) -> LogSetup:
+def setup(verbose: int = 0, log_dir: Path | None = None, *, console: bool = True,
+          file: bool = True) -> LogSetup:
     """Install the handlers on the `shipscan` logger; a second call replaces the first call's handlers.
 
-    The file always records INFO and up (DEBUG with -vv); the console shows WARNING, INFO with -v.
+    The file (the app's; command-line tools pass `file=False`) records INFO and up (DEBUG with -vv); the
+    console shows WARNING, INFO with -v. Every handler masks secrets through `REDACTOR`.
     """
     global _current
     if _current is not None:
         _current.close()
-    redactor, ring = Redactor(), RingBuffer()
+    redactor, ring = REDACTOR, RingBuffer()
     ring.addFilter(redactor)
     handlers: list[logging.Handler] = [ring]
-    log_path = _file_path(log_dir)
+    log_path = _file_path(log_dir) if file else None
     if log_path is not None:
         file_handler = logging.handlers.RotatingFileHandler(log_path, maxBytes=2_000_000, backupCount=3,
                                                             encoding="utf-8")

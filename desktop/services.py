@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from desktop import log as applog
 from desktop import paths
 from desktop import settings as settings_mod
 from desktop.clients.front import FrontClient
@@ -167,6 +168,7 @@ async def open_services(options: Any = None, *, demo: bool | None = None, db: st
         keys = Keys(front=DEMO_KEYS["front"], openai=DEMO_KEYS["openai"], ship24=DEMO_KEYS["ship24"])
     else:
         keys = load_keys()
+    applog.register_secrets(keys.front, keys.openai, keys.ship24)  # masked in every log line from now on
     try:
         for service in require:
             if not getattr(keys, service):

@@ -93,3 +93,34 @@ def test_demo_trackers_outlive_the_run_that_registered_them(tmp_path, capsys):
     rows = {r["shipment_id"]: r for r in report["shipments"]}
     assert rows[ids[-1]]["milestone"] == "delivered"
     assert not paths.demo_db_path().with_name("demo-ship24.json").exists()  # the demo's own file untouched
+
+
+def test_keys_never_reach_a_log_line_or_traceback(tmp_path, monkeypatch, caplog):
+    """Keys loaded by the services are masked in messages and in formatted tracebacks."""
+    import asyncio
+    import logging
+
+    from desktop import log as applog
+    from desktop.services import open_services
+
+    token = "front-token-" + "x" * 24   # no known key shape: only registration can mask it
+    monkeypatch.setenv("FRONT_API_TOKEN", token)
+
+    async def go():
+        async with open_services(db=tmp_path / "k.sqlite3", require=("front",)):
+            pass
+
+    asyncio.run(go())
+    setup = applog.setup(0, tmp_path / "logs")
+    try:
+        logger = logging.getLogger("shipscan.front")
+        try:
+            raise RuntimeError(f"request failed with Authorization: {token}")
+        except RuntimeError:
+            logger.error("calling Front with %s failed", token, exc_info=True)
+        written = (tmp_path / "logs" / applog.LOG_FILE_NAME).read_text(encoding="utf-8")
+        assert "calling Front with *** failed" in written
+        assert "RuntimeError" in written and token not in written
+        assert token not in setup.ring.text()
+    finally:
+        setup.close()

@@ -8,7 +8,8 @@ exclusive and defaults to now. With `--demo` and no dates the whole demo workspa
 A progress bar goes to stderr on a terminal; `--json` prints ONE summary object on stdout.
 Exit codes: 0 done (conversations that failed are retried by the next scan), 1 the run failed,
 2 configuration error (e.g. a missing key, named in the message), 130 interrupted.
-The scan only queues registrations; `shipscan queue` (or the app) registers them with Ship24.
+The scan only queues registrations; the app's background worker or `shipscan retry --all` registers them
+with Ship24 (`shipscan queue` shows what waits).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import logging
 import sys
 import time
 from typing import Any, TextIO
@@ -62,9 +62,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    verbose = getattr(args, "verbose", 0) or 0
-    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         return asyncio.run(_scan(args))
     except ConfigurationError as exc:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop import log as applog
 
 log = logging.getLogger("shipscan.gui")
 
@@ -74,7 +75,7 @@ class CrashHandler:
             sys.__excepthook__(exc_type, exc, tb)
 
     def details(self, exc_type, exc, tb) -> str:
-        trace = "".join(traceback.format_exception(exc_type, exc, tb))
+        trace = applog.REDACTOR.redact("".join(traceback.format_exception(exc_type, exc, tb)), limit=None)
         return (f"Shipscan {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n"
                 f"Log file: {self.log_path or 'not available'}\n\n{trace}\n"
                 f"Recent log:\n{self.recent_log()}")
