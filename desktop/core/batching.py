@@ -20,7 +20,6 @@ class Batch:
     scanned: int = 0
     unchanged: int = 0
     failed: int = 0
-    truncated: int = 0          # conversations whose text was cut to the LLM token budget
     shipments: int = 0
     new_shipments: int = 0
 
@@ -53,6 +52,7 @@ class RunCounts:
     llm_tokens_out: int = 0
     llm_skipped: int = 0
     invented_dropped: int = 0
+    truncated: int = 0          # conversations whose text was cut to the LLM token budget
     batches: list[dict] = field(default_factory=list)
 
     @property

@@ -4,7 +4,9 @@ Steps: scan the text for windows (scanner.py), validate each (validate.py), keep
 windows (check-digit formats first, then longer), read the context (context.py) and decide.
 
 The verdict (see `decide`):
-- refused outright: look-alike letters of other scripts, part of a longer dashed code, a decoy label right
+- refused outright: look-alike letters of other scripts, part of a longer dashed code or of a longer run of
+  space-separated digit groups (a piece of a mistyped number passing another format's check digit by
+  chance: "1777 6317 0669" in "9400 2914 1777 6317 0669 07"), a decoy label right
   before it ("Order #", "Phone:", "Invoice"), a phone-number shape, or a number inside an unrelated URL;
 - accepted on its own: a *strong* format (a check digit and either letters in fixed places, like 1Z or an
   S10, or 22+ digits, where chance matches are rare);
@@ -54,32 +56,56 @@ def _best_strength(window: Window, matches: tuple[FormatMatch, ...]) -> int:
     return max(_strength(window.number, match_format(m)) for m in matches)
 
 
-def _select(found: list[tuple[Window, tuple[FormatMatch, ...]]], index: TextIndex
-            ) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
+Found = tuple[Window, tuple[FormatMatch, ...], bool]   # a validated window, its matches, is it a run fragment
+
+
+def _is_fragment(window: Window, matches: tuple[FormatMatch, ...]) -> bool:
+    """A piece of a longer run of digit groups (Window.run_fragment), unless the run is several strong numbers
+    side by side ("1Z 999 AA1 012 3456 784 1Z 999 AA1 012 3456 785"): a strong window whose neighbours in the
+    run are strong numbers too. Weaker pieces are never spared: two 10-20 digit pieces of one mistyped number
+    pass their check digits by chance too often."""
+    if not window.run_fragment:
+        return False
+    if _best_strength(window, matches) < 3:
+        return True
+    low, high = window.run_bounds()
+    for first, last in ((low, window.first - 1), (window.last + 1, high)):
+        if first > last:
+            continue
+        piece = Window(window.tokens, first, last, "".join(t.text for t in window.tokens[first:last + 1]), False)
+        piece_matches = _validate(piece.number)
+        if not piece_matches or _best_strength(piece, piece_matches) < 3:
+            return True
+    return False
+
+
+def _select(found: list[Found], index: TextIndex) -> list[Found]:
     """The best non-overlapping windows: strong formats first, then longer numbers, loose formats last.
 
     A check-digit-free format with a fixed prefix ("D576 0024 ...", "GFUS 0101 ...") ranks with the short
     check-digit formats, so its longer reading beats a 12-digit piece of it that passes a check by chance;
-    so does a loose format whose courier is named close by ("DHL ... GM 2951 1732 2517 4494").
+    so does a loose format whose courier is named close by ("DHL ... GM 2951 1732 2517 4494"). A run fragment
+    ranks below everything else: it must never hide the whole run, or a number beside it.
     """
-    def rank(item: tuple[Window, tuple[FormatMatch, ...]]) -> tuple[int, int]:
-        window, matches = item
+    def rank(item: Found) -> tuple[bool, int, int]:
+        window, matches, fragment = item
         strength = _best_strength(window, matches)
         if strength == 0 and index.names_nearby({m.courier for m in matches}, window.start, window.end):
             strength = 1
-        return (2 if strength == 1 else strength), len(window.number)
+        return not fragment, (2 if strength == 1 else strength), len(window.number)
 
     ranked = sorted(found, key=rank, reverse=True)
     starts: list[int] = []      # taken spans, kept sorted and disjoint
     ends: list[int] = []
     chosen = []
-    for window, matches in ranked:
+    for item in ranked:
+        window = item[0]
         at = bisect.bisect_left(starts, window.start)
         if (at < len(starts) and starts[at] < window.end) or (at > 0 and ends[at - 1] > window.start):
             continue
         starts.insert(at, window.start)
         ends.insert(at, window.end)
-        chosen.append((window, matches))
+        chosen.append(item)
     return chosen
 
 
@@ -118,9 +144,10 @@ def _choose_courier(number: str, matches: tuple[FormatMatch, ...], signals: Sign
     return courier, len(couriers) > 1
 
 
-def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: Signals
+def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: Signals, *, fragment: bool = False
            ) -> tuple[str, float, bool, tuple[str, ...]]:
-    """(courier, score, accepted, reasons) for a validated window."""
+    """(courier, score, accepted, reasons) for a validated window; `fragment`: it is a strict part of a longer
+    run of digit groups (refused as "part_of_longer_code")."""
     courier, ambiguous = _choose_courier(window.number, matches, signals)
     chosen = [m for m in matches if m.courier == courier]
     strength = max(_strength(window.number, match_format(m)) for m in chosen)
@@ -136,7 +163,7 @@ def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: 
     if ambiguous:
         reasons.append("ambiguous_format")
     score = (0.2, 0.35, 0.45, 0.7)[strength] + 0.15 * signals.tracking_label + 0.15 * named + 0.2 * linked
-    refusal = _refusal(window, signals, linked)
+    refusal = _refusal(window, signals, linked, fragment)
     if refusal:
         reasons.append(refusal)
         return courier, round(min(score, 1.0) * 0.25, 3), False, tuple(reasons)
@@ -153,8 +180,8 @@ def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: 
     return courier, round(min(score, 1.0), 3), accepted, tuple(reasons)
 
 
-def _refusal(window: Window, signals: Signals, linked: bool) -> str | None:
-    if window.dash_outside:
+def _refusal(window: Window, signals: Signals, linked: bool, fragment: bool) -> str | None:
+    if window.dash_outside or fragment:
         return "part_of_longer_code"
     if linked:
         return None   # a carrier's own tracking link outweighs any label
@@ -191,7 +218,7 @@ def find_candidates(text: str) -> list[Candidate]:
     """
     if not text:
         return []
-    found: list[tuple[Window, tuple[FormatMatch, ...]]] = []
+    found: list[Found] = []
     foreign: list[Candidate] = []
     budget = WINDOW_BUDGET
     for window in _all_windows(text):
@@ -207,20 +234,22 @@ def find_candidates(text: str) -> list[Candidate]:
             continue
         matches = _validate(window.number)
         if matches:
-            found.append((window, matches))
-    index = TextIndex(text, [(window.start, window.end) for window, _ in found])
+            found.append((window, matches, _is_fragment(window, matches)))
+    index = TextIndex(text, [(window.start, window.end) for window, _, _ in found])
     chosen = _expand(_select(found, index))
-    result = [_candidate(text, window, matches, index) for window, matches in chosen]
+    result = [_candidate(text, *item, index) for item in chosen]
     result += _dedupe_spans(foreign, result)
     result.sort(key=lambda c: (c.accepted, c.score, -c.start), reverse=True)
     return result
 
 
-def _expand(chosen: list[tuple[Window, tuple[FormatMatch, ...]]]) -> list[tuple[Window, tuple[FormatMatch, ...]]]:
-    out = []
-    for window, matches in chosen:
+def _expand(chosen: list[Found]) -> list[Found]:
+    """Split a window holding two numbers side by side; the halves inherit the whole's fragment verdict (each
+    half is a strict part of the run by construction, but together they cover it)."""
+    out: list[Found] = []
+    for window, matches, fragment in chosen:
         pair = _split_pair(window, matches) if window.last > window.first else None
-        out.extend(pair or [(window, matches)])
+        out.extend([(w, m, fragment) for w, m in pair] if pair else [(window, matches, fragment)])
     return out
 
 
@@ -234,9 +263,10 @@ def _dedupe_spans(foreign: list[Candidate], kept: list[Candidate]) -> list[Candi
     return out
 
 
-def _candidate(text: str, window: Window, matches: tuple[FormatMatch, ...], index: TextIndex) -> Candidate:
+def _candidate(text: str, window: Window, matches: tuple[FormatMatch, ...], fragment: bool,
+               index: TextIndex) -> Candidate:
     raw = text[window.start:window.end]
     signals = read_signals(text, window.start, window.end, raw, index)
-    courier, score, accepted, reasons = decide(window, raw, matches, signals)
+    courier, score, accepted, reasons = decide(window, raw, matches, signals, fragment=fragment)
     return Candidate(window.number, raw, window.start, window.end, matches, courier, score, accepted, reasons,
                      signals.context)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from desktop.core.tracking.context import CARRIER_TERMS
 from desktop.core.tracking.normalise import DASHES, SPACES, ZERO_WIDTH
 
 JOINER = "\x01"
@@ -31,6 +32,8 @@ _TOKEN = re.compile(rf"{_W}+")
 
 MIN_LENGTH = 10
 MAX_LENGTH = 41
+CARRIER_WORDS = frozenset(t.upper() for terms in CARRIER_TERMS.values() for t in terms if t.isalpha())
+GROUP_MAX = 4        # carriers print spaced numbers in groups of at most 4 characters
 MIN_DIGITS = 4       # real numbers carry at least 4 digits (LaserShip 1LSCX can have as few); fewer: a word
 
 #: Latin look-alikes of Cyrillic and Greek letters: only used to REPORT a refused span, never to accept one.
@@ -50,6 +53,7 @@ class Token:
     alpha: bool          # letters only
     upper: bool          # written in capitals (or has no letters)
     dash_before: bool    # joined to the previous token by a dash
+    space_before: bool = False   # joined to the previous token by exactly one space
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,58 @@ class Window:
         """Joined by a dash to a token outside the window: part of a longer dashed code (order, phone...)."""
         after = self.last + 1
         return self.tokens[self.first].dash_before or (after < len(self.tokens) and self.tokens[after].dash_before)
+
+    @property
+    def spaced(self) -> bool:
+        """Assembled from several space-separated groups (not one group, nor one dashed code)."""
+        return any(not self.tokens[i].dash_before for i in range(self.first + 1, self.last + 1))
+
+    def run_bounds(self) -> tuple[int, int]:
+        """(first, last) token indices of the longest run of groups around the window, joined by single spaces.
+
+        A group holds a digit, or is a short capitalised letter group between two digit groups ("AA1 WXYT
+        3557": letters inside one code). It is no longer than GROUP_MAX or the window's longest group
+        (carriers print groups of 2-4; a longer token is something else: a ZIP "90210", an unspaced number).
+        A dashed code next to it (a date "2026-11-30", a ZIP+4) ends the run; so does a word ("UPS 1Z...",
+        "JJD 0003...", "on"), two spaces, a tab or punctuation (which already end the chain)."""
+        low, high = self.first, self.last
+        limit = max(GROUP_MAX, *(len(t.text) for t in self.tokens[low:high + 1]))
+        while low > 0 and _adjoins(self.tokens, low, low - 1, limit):
+            low -= 1
+        while high + 1 < len(self.tokens) and _adjoins(self.tokens, high, high + 1, limit):
+            high += 1
+        return low, high
+
+    @property
+    def run_fragment(self) -> bool:
+        """A multi-group window that is a strict part of a longer run of groups ("1777 6317 0669" inside
+        "9400 2914 1777 6317 0669 07"): a piece of one longer number, not a number of its own. A single group
+        may stand alone ("123456789012 987654321098" are two numbers)."""
+        return self.spaced and self.run_bounds() != (self.first, self.last)
+
+
+def _is_group(tokens: tuple[Token, ...], i: int) -> bool:
+    """tokens[i] can belong to a run: it holds a digit, or it is a short capitalised letter group (not a
+    carrier's name) with digit groups right before and after it (single spaces)."""
+    token = tokens[i]
+    if token.digits:
+        return True
+    if not (token.alpha and token.upper and len(token.text) <= GROUP_MAX and 0 < i < len(tokens) - 1):
+        return False
+    if token.text in CARRIER_WORDS:
+        return False   # "Box 2 UPS 1Z ...": a carrier's name, not letters inside a code
+    return token.space_before and tokens[i + 1].space_before and bool(tokens[i - 1].digits and tokens[i + 1].digits)
+
+
+def _adjoins(tokens: tuple[Token, ...], inner: int, outer: int, limit: int) -> bool:
+    """tokens[outer], the neighbour of tokens[inner] (the run's edge), continues the run: both are groups
+    joined by one space, and tokens[outer] is at most `limit` characters long and not part of a dashed code."""
+    right = max(inner, outer)
+    if not tokens[right].space_before or len(tokens[outer].text) > limit:
+        return False
+    if tokens[outer].dash_before or (outer + 1 < len(tokens) and tokens[outer + 1].dash_before):
+        return False
+    return _is_group(tokens, inner) and _is_group(tokens, outer)
 
 
 def map_text(text: str) -> str:
@@ -139,7 +195,8 @@ def _tokens(mapped: str, start: int, end: int) -> tuple[Token, ...]:
         raw = token.group().replace(JOINER, "")
         gap = mapped[previous_end:token.start()]
         tokens.append(Token(token.start(), token.end(), raw.upper(), sum(ch.isdigit() for ch in raw),
-                            raw.isalpha(), raw == raw.upper(), "-" in gap and bool(tokens)))
+                            raw.isalpha(), raw == raw.upper(), "-" in gap and bool(tokens),
+                            gap == " " and bool(tokens)))
         previous_end = token.end()
     return tuple(tokens)
 
