@@ -11,7 +11,12 @@ import random
 
 from desktop.sim import mail_text as mt
 from desktop.sim.mail_carriers import Parcel
-from desktop.sim.numbers import CARRIER_NAMES, wrong_check
+from desktop.sim.numbers import CARRIER_NAMES, spaced, wrong_check
+
+#: Share of mistyped numbers quoted the way they were copied from a label: in the carrier's spaced groups
+#: under a "Tracking:" label. A run of groups of such a number can pass ANOTHER format's check digit
+#: ("9400 2914 1777 6317 0669 07" holds a "valid" FedEx 1777 6317 0669), which extractors must not take.
+SPACED_WRONG_SHARE = 0.5
 
 
 def _number_html(rng: random.Random, parcel: Parcel, text_form: str) -> str:
@@ -105,15 +110,24 @@ def agent_tracking_reply(
 
 
 def customer_wrong_number(rng: random.Random, courier: str, first_name: str) -> tuple[mt.Doc, str]:
-    """A customer quoting a number with a WRONG check digit (a decoy that has carrier context).
+    """A customer quoting a number with a WRONG check digit (a decoy that has carrier context), plain or, for
+    SPACED_WRONG_SHARE of them, in spaced groups under a "Tracking:" label.
 
     Returns (body, the decoy number)."""
     bad = wrong_check(courier, rng)
     doc = mt.Doc()
-    doc.para(
-        f"Hi, the tracking number I was given, {bad}, says 'not found' on the "
-        f"{CARRIER_NAMES[courier]} site. Is it correct?"
-    )
+    style = random.Random(bad)  # its own generator: the rest of the workspace stays as it was
+    if style.random() < SPACED_WRONG_SHARE:
+        doc.para(
+            f"Hi, the tracking number I was given says 'not found' on the {CARRIER_NAMES[courier]} site. "
+            "Is it correct?"
+        )
+        doc.lines([f"Tracking: {spaced(bad, style)}"])
+    else:
+        doc.para(
+            f"Hi, the tracking number I was given, {bad}, says 'not found' on the "
+            f"{CARRIER_NAMES[courier]} site. Is it correct?"
+        )
     doc.para(f"Thanks\n{first_name}")
     return doc, bad
 

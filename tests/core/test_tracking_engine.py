@@ -206,6 +206,98 @@ def test_offsets_and_context_point_at_the_number():
     assert candidate.context == f"Your UPS tracking number is {UPS}."
 
 
+# --- pieces of a longer spaced number ---------------------------------------------------------------
+
+
+def test_a_piece_of_a_mistyped_spaced_number_is_refused():
+    """A USPS number with a wrong check digit: "1777 6317 0669" inside it passes FedEx's check by chance."""
+    candidates = find_candidates("Tracking: 9400 2914 1777 6317 0669 07")
+    assert not any(c.accepted for c in candidates)
+    [piece] = [c for c in candidates if c.number == "177763170669"]
+    assert "part_of_longer_code" in piece.reasons
+
+
+def _with_check(body: str) -> str | None:
+    """`body` completed by the first check character that makes it valid under some format (else None)."""
+    return next((body + d for d in "0123456789" if validate(body + d)), None)
+
+
+def _random_valid(rng) -> str:
+    digits = "0123456789"
+    while True:
+        kind = rng.choice(("usps22", "usps20", "fedex12", "fedex15", "ups"))
+        if kind == "usps22":
+            body = rng.choice(("92", "93", "94")) + "".join(rng.choice(digits) for _ in range(19))
+        elif kind == "ups":
+            body = "1Z" + "".join(rng.choice(digits + "ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(6)) \
+                + "".join(rng.choice(digits) for _ in range(9))
+        else:
+            size = {"usps20": 20, "fedex12": 12, "fedex15": 15}[kind]
+            body = "".join(rng.choice(digits) for _ in range(size - 1))
+        number = _with_check(body)
+        if number:
+            return number
+
+
+def _wrong_check(rng, number: str) -> str | None:
+    """`number` with its last (check) character changed so that no format accepts it."""
+    for digit in rng.sample("0123456789", 10):
+        wrong = number[:-1] + digit
+        if wrong != number and not validate(wrong):
+            return wrong
+    return None
+
+
+def test_mistyped_numbers_printed_in_groups_give_nothing():
+    """200 random wrong-check USPS/FedEx/UPS-like numbers, printed in groups of four under a tracking label:
+    before the fix about two thirds of them yielded a shorter, "valid" number of another format."""
+    import random
+
+    rng = random.Random(20261130)
+    failures, tried = [], 0
+    while tried < 200:
+        wrong = _wrong_check(rng, _random_valid(rng))
+        if wrong is None:
+            continue
+        tried += 1
+        text = "Tracking: " + " ".join(wrong[i:i + 4] for i in range(0, len(wrong), 4))
+        found = accepted(text)
+        if found:
+            failures.append((text, [(c.number, c.courier) for c in found]))
+    assert failures == []
+
+
+def test_no_piece_of_a_simulated_mistyped_number_is_accepted():
+    """The simulated workspace quotes mistyped numbers, some in spaced groups under "Tracking:"."""
+    from desktop.sim.workspace import generate_workspace
+
+    ws = generate_workspace(seed=7, conversations=300)
+    spaced_seen, pieces = 0, []
+    for conversation_id, decoys in ws.decoys.items():
+        for message in ws.conversation(conversation_id).messages:
+            spaced_seen += sum(f"Tracking: {d[:4]} " in message.text for d in decoys)
+            pieces += [(c.number, c.raw) for c in accepted(message.text) if any(c.number in d for d in decoys)]
+    assert spaced_seen and pieces == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Tracking: 9400 1000 0000 0000 0000 06", [("9400100000000000000006", "usps")]),
+    ("USPS tracking 9400 1000 0000 0000 0000 06 2026-11-30", [("9400100000000000000006", "usps")]),
+    ("USPS tracking 9400 1000 0000 0000 0000 06 90210", [("9400100000000000000006", "usps")]),
+    ("USPS tracking 9400 1000 0000 0000 0000 06 shipped on 2026-11-30, ZIP 90210-1234",
+     [("9400100000000000000006", "usps")]),
+    ("UPS tracking: 1Z 999 AA1 012 3456 784 (2 boxes)", [("1Z999AA10123456784", "ups")]),
+    ("Box 2 UPS 1Z 999 AA1 012 3456 784", [("1Z999AA10123456784", "ups")]),
+    ("Yodel tracking JJD 0002 2576 3903 2011 2026-11-30", [("JJD0002257639032011", "yodel")]),
+    ("UPS: 1Z 999 AA1 012 3456 784 1Z 5R8 939 0357 5671 27", [("1Z999AA10123456784", "ups"), (UPS, "ups")]),
+    ("Tracking numbers: 123456789012 987654321098", [("123456789012", "fedex"), ("987654321098", "fedex")]),
+    ("Tracking numbers:\n9400 1000 0000 0000 0000 06\n1Z 999 AA1 012 3456 784",
+     [("1Z999AA10123456784", "ups"), ("9400100000000000000006", "usps")]),
+])
+def test_legit_spaced_numbers_are_still_accepted(text, expected):
+    assert sorted(numbers(text)) == sorted(expected)
+
+
 @pytest.mark.slow
 def test_find_candidates_speed_on_large_texts():
     """Benchmark (prints figures, asserts only correctness): 5 MB of prose with numbers, and hostile text."""

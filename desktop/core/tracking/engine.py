@@ -144,8 +144,8 @@ def _choose_courier(number: str, matches: tuple[FormatMatch, ...], signals: Sign
     return courier, len(couriers) > 1
 
 
-def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: Signals, *, fragment: bool = False
-           ) -> tuple[str, float, bool, tuple[str, ...]]:
+def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: Signals, *,
+           fragment: bool = False) -> tuple[str, float, bool, tuple[str, ...]]:
     """(courier, score, accepted, reasons) for a validated window; `fragment`: it is a strict part of a longer
     run of digit groups (refused as "part_of_longer_code")."""
     courier, ambiguous = _choose_courier(window.number, matches, signals)

@@ -92,21 +92,32 @@ class Window:
         3557": letters inside one code). It is no longer than GROUP_MAX or the window's longest group
         (carriers print groups of 2-4; a longer token is something else: a ZIP "90210", an unspaced number).
         A dashed code next to it (a date "2026-11-30", a ZIP+4) ends the run; so does a word ("UPS 1Z...",
-        "JJD 0003...", "on"), two spaces, a tab or punctuation (which already end the chain)."""
+        "JJD 0003...", "on"), two spaces, a tab or punctuation (which already end the chain).
+        The walk stops MAX_LENGTH characters beyond the window on each side (hostile "1 2 3 4 ..." text): what
+        lies further cannot change a verdict, as no number is longer."""
         low, high = self.first, self.last
-        limit = max(GROUP_MAX, *(len(t.text) for t in self.tokens[low:high + 1]))
-        while low > 0 and _adjoins(self.tokens, low, low - 1, limit):
+        limit = self._limit()
+        while low > 0 and self.start - self.tokens[low].start <= MAX_LENGTH and \
+                _adjoins(self.tokens, low, low - 1, limit):
             low -= 1
-        while high + 1 < len(self.tokens) and _adjoins(self.tokens, high, high + 1, limit):
+        while high + 1 < len(self.tokens) and self.tokens[high].end - self.end <= MAX_LENGTH and \
+                _adjoins(self.tokens, high, high + 1, limit):
             high += 1
         return low, high
+
+    def _limit(self) -> int:
+        return max(GROUP_MAX, *(len(t.text) for t in self.tokens[self.first:self.last + 1]))
 
     @property
     def run_fragment(self) -> bool:
         """A multi-group window that is a strict part of a longer run of groups ("1777 6317 0669" inside
         "9400 2914 1777 6317 0669 07"): a piece of one longer number, not a number of its own. A single group
         may stand alone ("123456789012 987654321098" are two numbers)."""
-        return self.spaced and self.run_bounds() != (self.first, self.last)
+        if not self.spaced:
+            return False
+        limit = self._limit()
+        return (self.first > 0 and _adjoins(self.tokens, self.first, self.first - 1, limit)) or \
+            (self.last + 1 < len(self.tokens) and _adjoins(self.tokens, self.last, self.last + 1, limit))
 
 
 def _is_group(tokens: tuple[Token, ...], i: int) -> bool:
