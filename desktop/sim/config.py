@@ -82,6 +82,10 @@ class OpenAISimConfig:
     requests_per_minute: int = 500
     tokens_per_minute: int = 200_000
     window_seconds: float = 60.0
+    #: "bucket": OpenAI's documented model, a budget that refills continuously (a full minute's worth at
+    #: most; x-ratelimit-reset-* is the time until it is full again). "window": fixed windows that reset
+    #: to zero at each boundary (kinder to bursts at a boundary, harsher just after one).
+    limiter: str = "bucket"
     chars_per_token: float = 4.0
     # Answer faults, each a probability per call (missed/wrong carrier: per shipment).
     missed_number_rate: float = 0.0

@@ -66,6 +66,7 @@ class OpenAIService(SimService):
         self.log: OpenAILog
         self.finder = oa.Finder(workspace)
         self._counter = WindowCounter()
+        self._bucket: dict[str, tuple[float, float]] = {}   # key -> (amount in use, when last refilled)
         self.route("POST", "/v1/chat/completions", lambda r: self.complete(r, "chat"))
         self.route("POST", "/v1/responses", lambda r: self.complete(r, "responses"))
         self.route("GET", "/v1/models", self.models)
@@ -84,36 +85,61 @@ class OpenAIService(SimService):
         response.headers += request.context.get("ratelimit_headers") or self._headers(time.time())
         return response
 
+    def _usage(self, key: str, limit: int, now: float) -> tuple[float, float]:
+        """(amount of `key`'s budget in use, seconds until it is all available again)."""
+        window = self.config.window_seconds
+        if self.config.limiter == "window":
+            used, end = self._counter.state(key, window, now)
+            return float(used), (end - now) if used else 0.0
+        used, last = self._bucket.get(key, (0.0, now))
+        used = max(0.0, used - (now - last) * limit / window)   # refills continuously
+        self._bucket[key] = (used, now)
+        return used, used * window / limit
+
+    def _take(self, key: str, amount: int, now: float) -> None:
+        if self.config.limiter == "window":
+            self._counter.hit(key, self.config.window_seconds, now, amount)
+        else:
+            used, _ = self._bucket.get(key, (0.0, now))
+            self._bucket[key] = (used + amount, now)
+
+    def _wait_for(self, key: str, used: float, amount: float, limit: int, reset: float) -> float:
+        """Seconds until `amount` more fits: the window's end, or until the bucket has drained enough."""
+        if self.config.limiter == "window":
+            return reset
+        return max(0.0, used + amount - limit) * self.config.window_seconds / limit
+
     def _headers(self, now: float) -> list[tuple[str, str]]:
         cfg = self.config
         with self.lock:
-            requests_used, end = self._counter.state("requests", cfg.window_seconds, now)
-            tokens_used, _ = self._counter.state("tokens", cfg.window_seconds, now)
-        wait = go_duration(end - now)
+            requests_used, requests_reset = self._usage("requests", cfg.requests_per_minute, now)
+            tokens_used, tokens_reset = self._usage("tokens", cfg.tokens_per_minute, now)
         return [("x-ratelimit-limit-requests", str(cfg.requests_per_minute)),
-                ("x-ratelimit-remaining-requests", str(max(0, cfg.requests_per_minute - requests_used))),
-                ("x-ratelimit-reset-requests", wait if requests_used else "0s"),
+                ("x-ratelimit-remaining-requests", str(max(0, int(cfg.requests_per_minute - requests_used)))),
+                ("x-ratelimit-reset-requests", go_duration(requests_reset) if requests_reset > 0 else "0s"),
                 ("x-ratelimit-limit-tokens", str(cfg.tokens_per_minute)),
-                ("x-ratelimit-remaining-tokens", str(max(0, cfg.tokens_per_minute - tokens_used))),
-                ("x-ratelimit-reset-tokens", wait if tokens_used else "0s")]
+                ("x-ratelimit-remaining-tokens", str(max(0, int(cfg.tokens_per_minute - tokens_used)))),
+                ("x-ratelimit-reset-tokens", go_duration(tokens_reset) if tokens_reset > 0 else "0s")]
 
     def _check_limits(self, request: SimRequest, model: str, cost: int) -> None:
         cfg, now = self.config, time.time()
         with self.lock:
-            used_requests, end = self._counter.state("requests", cfg.window_seconds, now)
-            used_tokens, _ = self._counter.state("tokens", cfg.window_seconds, now)
+            used_requests, requests_reset = self._usage("requests", cfg.requests_per_minute, now)
+            used_tokens, tokens_reset = self._usage("tokens", cfg.tokens_per_minute, now)
             over = None
-            if cfg.rate_limits and used_requests >= cfg.requests_per_minute:
-                over = ("requests", "requests per min (RPM)", cfg.requests_per_minute, used_requests, 1)
+            if cfg.rate_limits and used_requests + 1 > cfg.requests_per_minute:
+                wait = self._wait_for("requests", used_requests, 1, cfg.requests_per_minute, requests_reset)
+                over = ("requests", "requests per min (RPM)", cfg.requests_per_minute, int(used_requests), 1)
             elif cfg.rate_limits and used_tokens + cost > cfg.tokens_per_minute:
-                over = ("tokens", "tokens per min (TPM)", cfg.tokens_per_minute, used_tokens, cost)
+                wait = self._wait_for("tokens", used_tokens, cost, cfg.tokens_per_minute, tokens_reset)
+                over = ("tokens", "tokens per min (TPM)", cfg.tokens_per_minute, int(used_tokens), cost)
             else:
-                self._counter.hit("requests", cfg.window_seconds, now)
-                self._counter.hit("tokens", cfg.window_seconds, now, cost)
+                self._take("requests", 1, now)
+                self._take("tokens", cost, now)
         request.context["ratelimit_headers"] = self._headers(now)
         if over is not None:
             kind, label, limit, used, asked = over
-            wait = max(end - now, 0.001)
+            wait = max(wait, 0.001)
             message = (f"Rate limit reached for {model} in organization org-simulator on {label}: Limit {limit}, "
                        f"Used {used}, Requested {asked}. Please try again in {go_duration(wait)}. Visit "
                        "https://platform.openai.com/account/rate-limits to learn more.")

@@ -305,3 +305,28 @@ def test_go_durations():
 
 
 
+
+
+@pytest.mark.parametrize("limiter", ["bucket", "window"])
+def test_limiter_models(make_sims, limiter):
+    """"bucket" (OpenAI's documented model) refills continuously: a refused call fits again after the share
+    it lacks has refilled; "window" makes it wait for the window's end."""
+    def tweak(cfg: SimConfig) -> None:
+        cfg.openai.requests_per_minute, cfg.openai.window_seconds, cfg.openai.limiter = 4, 40.0, limiter
+    limited = make_sims(tweak)
+
+    async def five(client: AsyncOpenAI) -> Any:
+        for _ in range(4):
+            await client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "x"}])
+        try:
+            await client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "x"}])
+        except openai.RateLimitError as error:
+            return error
+        raise AssertionError("no 429")
+    error = call(limited, five)
+    wait = float(error.response.headers["retry-after-ms"]) / 1000
+    if limiter == "bucket":      # one request's share of the budget refills in 40 s / 4 = 10 s
+        assert 9.0 < wait <= 10.0
+    else:                        # until the current 40 s window ends
+        assert 0 < wait <= 40.0
+    assert limited.openai.log.rate_limited == 1
