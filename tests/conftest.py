@@ -37,3 +37,13 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("HOME", str(home))
     yield home
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh, migrated SQLite database in the test's folder, bound to the store's tables."""
+    from desktop.store.db import close_database, open_database
+
+    database = open_database(tmp_path / "shipscan.sqlite3")
+    yield database
+    close_database(database)

@@ -4,7 +4,8 @@
 
 1. `textprep.prepare` builds the text: `llm_text` (quoted history and signatures removed, so a quoted number
    is sent once; cut to `token_budget`) and `full_text` (everything, quoted history included).
-2. The engine runs first, in a worker thread (`RulesExtractor` on the same conversation; later, only for
+2. The engine runs first, on the engine worker (`desktop.core.offload`: a thread, or in the app a process;
+   `RulesExtractor` on the same conversation; later, only for
    numbers it did not accept, every candidate occurrence per message). With the pre-filter on (default) a
    conversation where `has_plausible_candidate` is False skips the LLM (`skipped_llm=True`, no tokens spent;
    the engine's shipments, if any, are still returned).
@@ -169,7 +170,6 @@ class LlmExtractor:
         self.token_budget = token_budget
         self.fallback = fallback
         self.prompt = prompt if prompt is not None else load_prompt()
-        self._rules = RulesExtractor()
 
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails (see docstring)."""

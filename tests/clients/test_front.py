@@ -18,10 +18,7 @@ from desktop.clients.errors import (
     ServerError,
 )
 from desktop.clients.front import FrontClient, search_query
-from desktop.sim.config import SimConfig
-from desktop.sim.front import FrontService
-from desktop.sim.server import SimServer
-from tests.helpers.synthetic import synthetic_workspace
+from tests.helpers.synthetic import front_server
 
 TOKEN = "demo-front-token"
 
@@ -29,13 +26,8 @@ TOKEN = "demo-front-token"
 @pytest.fixture
 def front_sim():
     """A Front simulator over 300 synthetic conversations; yields (server, workspace); config is live."""
-    ws = synthetic_workspace(300)
-    cfg = SimConfig.for_tests().front
-    cfg.rate_limit_per_minute = 600
-    cfg.window_seconds = 3.0
-    server = SimServer(FrontService(ws, cfg)).start()
-    yield server, ws
-    server.stop()
+    with front_server(per_minute=600) as running:
+        yield running
 
 
 async def _list_all(client: FrontClient, since: float, until: float, inboxes=()) -> list:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from desktop.clients.ship24 import Ship24Client
 from desktop.core import requirements as req
 from desktop.core.registration import RegistrationWorker
 from desktop.store import outbox
-from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, open_tmp_db, ship24_sim
+from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, ship24_sim
 
 COURIERS_ROUTE = "GET /public/v1/couriers"
 LIST = [{"courierCode": "dpd", "courierName": "DPD", "requiredFields": ["destinationPostCode"]},
@@ -22,13 +20,6 @@ LIST = [{"courierCode": "dpd", "courierName": "DPD", "requiredFields": ["destina
          "requiredFields": ["destinationPostCode", "destinationCountryCode", "shipmentReference"]},
         {"courierCode": "ups", "courierName": "UPS", "requiredFields": None},
         {"courierName": "no code"}, "junk"]
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_tmp_db(tmp_path)
-    yield database
-    database.close()
 
 
 # -- pure ------------------------------------------------------------------------------------------------

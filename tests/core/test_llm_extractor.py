@@ -22,7 +22,7 @@ from desktop.core.llm_extractor import (
     couriers_agree,
     user_message,
 )
-from desktop.core.rules_extractor import has_plausible_candidate
+from desktop.core.rules_extractor import RulesExtractor, has_plausible_candidate
 from desktop.core.textprep import prepare
 from desktop.domain import Conversation, ConversationRef, Message
 from desktop.errors import ExtractionFailed
@@ -341,7 +341,7 @@ def _handmade() -> Conversation:
 def _verify(items: list[ShipmentItem]):
     conv = _handmade()
     extractor = LlmExtractor(object(), prompt="")         # verify() makes no call
-    engine = extractor._rules.extract_sync(conv)
+    engine = RulesExtractor().extract_sync(conv)
     kept, notes, dropped = extractor.verify(items, conv, prepare(conv), engine)
     return {s.tracking_number: s for s in kept}, notes, dropped
 

@@ -36,7 +36,7 @@ from desktop.sim.workspace import SimMessage
 from desktop.store import scans
 from desktop.store.db import close_database, open_database
 from desktop.store.tables import ConversationRow, RegistrationRow, ShipmentRow
-from tests.helpers.synthetic import synthetic_workspace
+from tests.helpers.synthetic import front_server, synthetic_workspace
 
 TOKEN = "demo-front-token"
 UPS = re.compile(r"1Z[0-9A-Z]{16}")
@@ -64,20 +64,8 @@ class StubExtractor:
 
 @pytest.fixture
 def sim():
-    ws = synthetic_workspace(300)
-    cfg = SimConfig.for_tests().front
-    cfg.rate_limit_per_minute = 900
-    cfg.window_seconds = 3.0
-    server = SimServer(FrontService(ws, cfg)).start()
-    yield server, ws
-    server.stop()
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "scan.sqlite3")
-    yield database
-    close_database(database)
+    with front_server(per_minute=900) as running:
+        yield running
 
 
 def _scan(server, ws, extractor, events=None, **params):

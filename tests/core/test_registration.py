@@ -23,24 +23,10 @@ from desktop.core.events import RegistrationChanged, RegistrationPaused
 from desktop.core.registration import RegistrationWorker, classify_error
 from desktop.store import outbox, review
 from desktop.store.tables import RegistrationAttemptRow, RegistrationRow
-from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, open_tmp_db, ship24_sim
+from tests.helpers.recorder import Recorder
+from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, ship24_sim
 
 FAST = Backoff(base=0.02, factor=2, cap=0.3, max_attempts=1000, jitter=0.5)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_tmp_db(tmp_path)
-    yield database
-    database.close()
-
-
-class Recorder(list):
-    def __call__(self, event):
-        self.append(event)
-
-    def of(self, kind):
-        return [e for e in self if isinstance(e, kind)]
 
 
 def states() -> Counter:

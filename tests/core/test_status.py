@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from desktop.clients.ship24 import Ship24Client, Tracker, TrackingEvent, TrackingResult
 from desktop.core.events import ErrorReported, StatusRefreshed
 from desktop.core.registration import RegistrationWorker
 from desktop.core.status import StatusRefresher, status_fields
 from desktop.store import outbox
 from desktop.store.tables import RegistrationRow, ShipmentRow
-from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, open_tmp_db, ship24_sim
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_tmp_db(tmp_path)
-    yield database
-    database.close()
-
-
-class Recorder(list):
-    def __call__(self, event):
-        self.append(event)
+from tests.helpers.recorder import Recorder
+from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, ship24_sim
 
 
 async def register_all(client: Ship24Client) -> None:

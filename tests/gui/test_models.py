@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from PySide6.QtCore import Qt
 
 from desktop.core import events as ev
@@ -13,16 +12,8 @@ from desktop.gui.models.history import RunHistoryModel
 from desktop.gui.models.retries import RetryQueueModel
 from desktop.gui.models.shipments import COLUMNS, IdRole, ShipmentTableModel
 from desktop.store import views
-from desktop.store.db import close_database, open_database
 from desktop.store.tables import ScanRunRow, ShipmentRow
 from tests.gui.seed import seed_shipments
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "models.sqlite3")
-    yield database
-    close_database(database)
 
 
 def test_shipment_model_passes_the_model_tester(db, qtmodeltester):

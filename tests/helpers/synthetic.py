@@ -7,6 +7,8 @@ merged into conversation 0. Every 7th conversation mentions a tracking number (`
 
 from __future__ import annotations
 
+import contextlib
+
 from desktop.sim.workspace import SimConversation, SimInbox, SimMessage, Workspace
 
 #: UPS-shaped numbers (only the first is known to carry a valid check digit): "the shipment" of a conversation.
@@ -45,3 +47,19 @@ def _message(cid: str, j: int, at: float, index: int) -> SimMessage:
     return SimMessage(id=f"msg_{cid[4:]}_{j:03d}", created_at=at, is_inbound=j % 2 == 0, author_name=None,
                       from_name="Customer", from_handle="c@example.com", to=[("Support", "s@example.com")],
                       subject="Order question", body_html=f"<p>{text}</p>", text=text, blurb=text[:40])
+
+
+@contextlib.contextmanager
+def front_server(conversations: int = 300, *, per_minute: int, window_seconds: float = 3.0):
+    """A Front simulator over a synthetic workspace with a time-scaled budget; yields (server, workspace)."""
+    from desktop.sim import SimConfig, SimServer
+    from desktop.sim.front import FrontService
+
+    workspace = synthetic_workspace(conversations)
+    config = SimConfig.for_tests().front
+    config.rate_limit_per_minute, config.window_seconds = per_minute, window_seconds
+    server = SimServer(FrontService(workspace, config)).start()
+    try:
+        yield server, workspace
+    finally:
+        server.stop()

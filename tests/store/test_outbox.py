@@ -14,13 +14,6 @@ from tests.helpers.registration import add_shipment, numbers, open_tmp_db
 NOW = 1_800_000_000.0
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_tmp_db(tmp_path)
-    yield database
-    database.close()
-
-
 def reg(sid: int) -> RegistrationRow:
     return RegistrationRow.get(RegistrationRow.shipment == sid)
 

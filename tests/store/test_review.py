@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from desktop.store import outbox, review
 from desktop.store.tables import RegistrationRow, ShipmentRow
-from tests.helpers.registration import add_shipment, numbers, open_tmp_db
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_tmp_db(tmp_path)
-    yield database
-    database.close()
+from tests.helpers.registration import add_shipment, numbers
 
 
 def state(sid: int) -> str:

@@ -12,15 +12,7 @@ import pytest
 from desktop.core.events import RunState
 from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
 from desktop.store import outbox, scans
-from desktop.store.db import close_database, open_database
 from desktop.store.tables import ConversationRow, RegistrationRow, ScanRunRow, ShipmentRow
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "scans.sqlite3")
-    yield database
-    close_database(database)
 
 
 def _ref(cid: str, last: str | None = "msg_1") -> ConversationRef:
