@@ -3,7 +3,10 @@
 Builds, in this order: logging, the QApplication, the crash handler, the qasync event loop, the services
 (settings, keys, database, API clients; with --demo the simulators and the demo database), the bridge
 with the registration worker, and the main window. On close it shuts them down in reverse: the scan is
-cancelled, the worker stopped, the window deleted, then the services close their clients and the database.
+cancelled, the worker stopped, the window deleted, then the services close their clients and the database,
+and last the engine's worker process is stopped. SIGTERM (logout, `kill`), SIGINT (Ctrl-C) and SIGHUP run
+the same shutdown as closing the window, without asking; the exit code is 0 as after a close. Children
+that the app starts die with it even when it is killed outright (`desktop.lifeline`).
 
 This is the only module that knows every concrete class; everything else receives its dependencies.
 `SHIPSCAN_QUIT_AFTER=<seconds>` closes the window by itself after that long (smoke tests, screenshots).
@@ -13,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
 
 import PySide6  # noqa: F401  -- must be imported before qasync, which picks the first binding it finds
 import qasync  # noqa: E402  (after PySide6 on purpose)
@@ -32,6 +38,9 @@ from desktop.gui.mainwindow import MainWindow
 from desktop.gui.messages import Messages
 
 log = logging.getLogger("shipscan.gui")
+
+#: The signals that close the app in order, as closing the window does (those the platform has).
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 
 
 def make_scanner_factory(svc):
@@ -69,15 +78,24 @@ def compose(svc, messages: Messages, *, log_path=None) -> tuple[Bridge, MainWind
 
 async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.LogSetup) -> int:
     """Open the services and the window; return when the window has closed and everything shut down."""
+    messages = Messages()
+    closed = asyncio.Event()
+    restore_signals = _close_on_signals(closed)
+    try:
+        return await _run_services_and_window(app, args, setup, messages, closed)
+    finally:
+        restore_signals()
+
+
+async def _run_services_and_window(app: QApplication, args: argparse.Namespace, setup: applog.LogSetup,
+                                   messages: Messages, closed: asyncio.Event) -> int:
     from desktop.services import open_services
 
-    messages = Messages()
     async with open_services(args, sims_in_child=True) as svc:
         for key in (svc.keys.front, svc.keys.openai, svc.keys.ship24):
             setup.redactor.add_secret(key)
         log.info("window opening (demo=%s, db=%s)", bool(getattr(svc, "demo", False)), svc.db_path)
         bridge, window = compose(svc, messages, log_path=setup.log_path)
-        closed = asyncio.Event()
         window.closed.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
         window.show()
@@ -98,6 +116,38 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
         window.hide()
         window.deleteLater()
     return 0
+
+
+def _close_on_signals(closed: asyncio.Event) -> Callable[[], None]:
+    """Set `closed` on QUIT_SIGNALS, from the event loop; returns the function that undoes this.
+
+    Not `window.close()`: that asks first while a scan runs, and nobody may be there to answer. A signal
+    that is ignored on entry (`nohup`, a background job without job control) stays ignored.
+    """
+    loop = asyncio.get_running_loop()
+    previous = {signum: signal.getsignal(signum) for signum in QUIT_SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN}
+
+    def on_signal(signum: int) -> None:
+        log.info("%s received: closing", signal.Signals(signum).name)
+        closed.set()
+
+    for signum in previous:
+        try:
+            # The loop's own handling (set_wakeup_fd and its self-pipe) wakes Qt's event loop at once; a
+            # bare Python handler runs only when Python code next runs, which an idle window may never do.
+            loop.add_signal_handler(signum, on_signal, signum)
+        except NotImplementedError:  # Windows' loops: a plain handler that hands over to the loop
+            signal.signal(signum, lambda number, _frame: loop.call_soon_threadsafe(on_signal, number))
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(signum, handler)
+
+    return restore
 
 
 def _quit_after(window: MainWindow) -> None:
@@ -172,6 +222,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         return _setup_needed(app, exc)
     finally:
+        offload.shutdown()  # the engine's worker process: after the services, so no scan still needs it
         crash.uninstall()
         asyncio.set_event_loop(None)
         log.info("window closed")

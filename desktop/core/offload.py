@@ -8,6 +8,12 @@ thread of the GUI's process still competes for the interpreter lock, and a GUI t
 lock after every socket call or SQLite statement freezes for tens to hundreds of milliseconds on a big
 conversation. In a child process the engine never touches the GUI's lock. Functions sent there must be
 module-level and their arguments picklable (the domain dataclasses are).
+
+The worker ends with the app however the app ends: `shutdown()` stops it in order, and if the app dies
+without warning the worker follows (`desktop.lifeline`). multiprocessing's resource tracker, which the app
+starts for the pool's semaphores, needs nothing of its own: it ignores SIGINT and SIGTERM by design and
+reads a pipe until every holder of the write end has gone, which is the app and the worker (it inherits
+the tracker's fd). Once both are dead it unlinks the semaphores and exits.
 """
 
 from __future__ import annotations
@@ -15,26 +21,55 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TypeVar
 
+from desktop import lifeline
+
 T = TypeVar("T")
 
-_executor: Executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipscan-engine")
+
+def _thread_executor() -> Executor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipscan-engine")
+
+
+_executor: Executor = _thread_executor()
 
 
 def use_processes() -> None:
-    """Run engine work in one child process from now on (started on first use, ended at exit)."""
+    """Run engine work in one child process from now on, started now (call it from the main thread).
+
+    The main thread matters on Linux: the kernel ends the worker when the thread that started it ends.
+    """
     global _executor
     if isinstance(_executor, ProcessPoolExecutor):
         return
     previous = _executor
     # "spawn": a fork of a process running Qt and an event loop is not safe.
-    _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_start_worker, initargs=(os.getpid(),))
     previous.shutdown(wait=False)
     # Start the worker and load the engine now, at start-up, rather than during the first scan.
     _executor.submit(_warm_up)
+
+
+def shutdown() -> None:
+    """Stop the engine worker: queued work is cancelled, running work finishes first, a worker process
+    has exited when this returns. Later work runs on a fresh worker thread."""
+    global _executor
+    previous, _executor = _executor, _thread_executor()
+    previous.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(parent_pid: int) -> None:
+    """In the worker, before any work: end with the app, and leave Ctrl-C to it."""
+    # Ctrl-C in a terminal signals the whole process group: the app then stops the worker in order, while
+    # a KeyboardInterrupt here would break the pool mid-shutdown and print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lifeline.die_with_parent(parent_pid)
 
 
 def _warm_up() -> None:

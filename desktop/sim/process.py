@@ -8,12 +8,18 @@ demo runs them in a child process instead (tests keep them in-process to read th
     sims.front_url, sims.openai_url, sims.ship24_url, sims.front.config
     sims.stop()
 
-The child serves until its standard input closes, so it also ends when the parent dies (even by SIGKILL).
+The child serves until its standard input closes, so it also ends when the parent dies (even by SIGKILL):
+the kernel closes the pipe. On Linux the kernel also kills it outright when the parent dies (see
+`_end_with_parent`). It ignores SIGINT: Ctrl-C in a terminal reaches the whole process group, and the app
+then stops the child in order.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,7 @@ from typing import Any
 from desktop.sim.config import SimConfig
 
 START_TIMEOUT = 30.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass
@@ -78,7 +85,8 @@ def start_simulators_process(*, seed: int, conversations: int, days: int, end: f
         json.dump(config.to_dict(), handle)
         config_path = handle.name
     command = [sys.executable, "-m", "desktop.sim.process", "--seed", str(seed), "--conversations",
-               str(conversations), "--days", str(days), "--end", repr(end), "--config", config_path]
+               str(conversations), "--days", str(days), "--end", repr(end), "--config", config_path,
+               "--parent-pid", str(os.getpid())]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         urls = _read_urls(process)
@@ -110,9 +118,11 @@ def _serve(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m desktop.sim.process")
     for name, kind in (("--seed", int), ("--conversations", int), ("--days", int), ("--end", float),
-                       ("--config", str)):
+                       ("--config", str), ("--parent-pid", int)):
         parser.add_argument(name, type=kind, required=True)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent(args.parent_pid)
     workspace = generate_workspace(seed=args.seed, conversations=args.conversations, days=args.days,
                                    end=args.end)
     with start_simulators(workspace, SimConfig.from_file(args.config)) as sims:
@@ -120,6 +130,22 @@ def _serve(argv: list[str]) -> int:
         print(json.dumps(urls), flush=True)
         sys.stdin.read()  # returns when the parent closes our stdin or dies
     return 0
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL this process when the app dies; exit now if it already has.
+
+    Elsewhere stdin's end-of-file is the only watch. (`desktop.lifeline` does the same for the product;
+    the simulators import nothing of the product, hence these few lines twice.)
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL),
+                                                    ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+        except (OSError, AttributeError):
+            pass  # stdin's end-of-file still ends us
+    if os.getppid() != parent_pid:  # the app died before we asked: nobody would signal us
+        sys.exit(1)
 
 
 if __name__ == "__main__":
