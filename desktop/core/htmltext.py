@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from desktop.core.tracking.links import is_tracking_link
+
 DROP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "object", "iframe", "svg"})
 VOID_TAGS = frozenset({"br", "img", "hr", "meta", "link", "input", "wbr", "col", "area", "base", "source",
                        "track", "embed", "param"})
@@ -122,7 +124,7 @@ class _TextParser(HTMLParser):
             marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
             quote = quote or (len(marks) > 1 and bool(_QUOTE_CLASS.search(marks)))
         entry = _Open(tag, hidden, parent.quoted or quote, parent.pre or tag == "pre")
-        if tag == "a" and _TRACKING_LINK.search(attrs.get("href") or ""):
+        if tag == "a" and _keeps_link(attrs.get("href") or ""):
             entry.href = attrs.get("href")
             entry.text_from = len(self._parts)
         if quote and not parent.quoted:
@@ -188,6 +190,11 @@ class _TextParser(HTMLParser):
         super().close()
         self._pop_to(0)
         self._newline()
+
+
+def _keeps_link(href: str) -> bool:
+    """A tracking link: by its words, or by its (possibly redirected) host or parameters."""
+    return bool(_TRACKING_LINK.search(href)) or (href.startswith(("http", "//")) and is_tracking_link(href))
 
 
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")

@@ -12,6 +12,19 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from desktop.core.tracking.labels import (
+    TRACKING_LABEL,
+    close_label,
+    column_header,
+    decoy_before,
+    fold_width,
+    has_tracking_label,
+)
+from desktop.core.tracking.links import CARRIER_HOSTS, link_at
+
+__all__ = ["CARRIER_HOSTS", "CARRIER_TERMS", "Signals", "TextIndex", "find_carrier_terms", "line_around",
+           "read_signals"]
+
 _I = re.IGNORECASE
 
 #: Words naming each courier (lower case, matched as whole words; the nearest one wins when several fit).
@@ -67,38 +80,6 @@ def find_carrier_terms(text: str, low: int = 0, high: int | None = None) -> list
     return found
 
 
-#: Host names of couriers' tracking sites.
-CARRIER_HOSTS: dict[str, re.Pattern[str]] = {code: re.compile(rx, _I) for code, rx in {
-    "ups": r"(?:^|\.)ups\.com$", "usps": r"(?:^|\.)usps\.com$", "fedex": r"(?:^|\.)fedex\.com$",
-    "dhl": r"(?:^|\.)dhl\.[a-z.]+$", "amazon": r"(?:^|\.)amazon\.[a-z.]+$|(?:^|\.)amzn\.[a-z.]+$",
-    "ontrac": r"(?:^|\.)ontrac\.com$", "lasership": r"(?:^|\.)lasership\.com$",
-    "canada_post": r"canadapost|postescanada", "purolator": r"(?:^|\.)purolator\.com$",
-    "dpd": r"(?:^|\.)dpd(?:group)?\.[a-z.]+$", "old_dominion": r"(?:^|\.)odfl\.com$",
-    "yodel": r"(?:^|\.)yodel\.co\.uk$", "yunexpress": r"yuntrack|yunexpress", "canpar": r"(?:^|\.)canpar\.[a-z.]+$",
-    "landmark": r"landmarkglobal", "speedee": r"speedeedelivery", "gofo": r"gofoexpress",
-    "s10": r"royalmail|laposte|17track|parcelsapp",
-}.items()}
-
-#: URL parameter names and path words that mean "tracking number" whatever the host. Generic ones
-#: ("id=", "q=", "number=", "/orders/") count only on a courier's own site (CARRIER_HOSTS).
-_LINK_PARAM = re.compile(
-    r"(?:[?&]|&amp;)(?:tracknum|tracknums|tracknumbers|trackingnumbers?|tracking_?numbers?|tracking_?id|tlabels|"
-    r"trknbr|awb|parcelnumber|pronumbers|tracking|track)=$|/(?:track|tracking|trace)/$", _I)
-_URL_START = re.compile(r"(?:https?://|www\.)([^/\s?#]+)", _I)
-
-_TRACKING_LABEL = re.compile(
-    r"\btrack(?:ing)?\b|\btrk\b|\bwaybill\b|\bawb\b|\bconsignment\b|\b(?:shipment|parcel|package)\s*"
-    r"(?:number|no\b|nr\b|#|id\b)|\bpro\s*(?:number|no\b|#)|\bsendungsnummer\b|\bsuivi\b|\bseguimiento\b", _I)
-
-#: Labels of numbers that are NOT tracking numbers, when they sit right before the number.
-_DECOY_LABEL = re.compile(
-    r"\b(?P<label>order|po|p\.\s?o\.?|purchase\s+order|invoice|inv|phone|tel|telephone|mobile|cell|fax|call(?:\s+us)?"
-    r"(?:\s+(?:at|on))?|text|sms|whatsapp|account|acct|customer|member|case|ticket|rma|return|sku|part|"
-    r"model|serial|ref|reference|zip|postal\s+code|post\s?code|date|amount|total|price|cost|qty|quantity|booking|"
-    r"reservation|confirmation|card|iban|vat|tax|receipt|transaction|payment|claim|quote|sales\s+order|so|"
-    r"contract|license|licence|imei|upc|ean|isbn|barcode|id|usd|eur|gbp|cad|aud|chf|sek|nok|dkk)"
-    r"(?:\s*(?:number|num|no|nr|id|code|#))?\s*[.:#=\-\u2013(]*\s*$", _I)
-_CURRENCY_BEFORE = re.compile(r"[$\u20ac\u00a3\u00a5]\s*$")
 _PHONE_RAW = re.compile(r"\(?\d{3}\)?[\s.\-\u2013]\d{3}[\s.\-\u2013]\d{4}|1[\s.\-]\d{3}[\s.\-]\d{3}[\s.\-]\d{4}")
 _PHONE_BEFORE = re.compile(r"(?:\+\d{0,3}[\s\-]*|\(\d{1,4}\)\s*|\+)$")
 
@@ -113,6 +94,8 @@ class Signals:
     """What the text around one candidate says."""
 
     tracking_label: bool = False
+    #: a tracking label touching the number: right before it, ending the line above, or its column header
+    close_label: bool = False
     #: couriers named nearby -> distance in characters (nearest occurrence)
     carrier_words: dict[str, int] = field(default_factory=dict)
     #: couriers named anywhere within FAR characters (a subject line, a footer): weaker than nearby words
@@ -204,55 +187,28 @@ def _carrier_words(index: TextIndex, low: int, start: int, end: int, high: int) 
     return found
 
 
-def _link(text: str, start: int) -> tuple[bool, str | None]:
-    """(inside a URL?, courier of a tracking link or "" for a tracking-ish link of an unknown host)."""
-    run_start = start
-    floor = max(0, start - 600)   # URLs are shorter than this; bounds the walk in hostile texts
-    while run_start > floor and not text[run_start - 1].isspace() and text[run_start - 1] not in "\"'<>()[]":
-        run_start -= 1
-    run = text[run_start:start]
-    url = _URL_START.search(run)
-    if not url:
-        return False, None
-    host = url.group(1).lower()
-    host_courier = next((code for code, rx in CARRIER_HOSTS.items() if rx.search(host)), None)
-    if _LINK_PARAM.search(run) or host_courier:
-        return True, host_courier or ""
-    return True, None
-
-
-def _has_tracking_label(before: str, after: str, same_line_before: str) -> bool:
-    """A "tracking" label on the number's line (before it, or just after it), or on a line just above when
-    the number's own line starts with it (a list or table under a "Tracking numbers:" heading)."""
-    if _TRACKING_LABEL.search(same_line_before) or _TRACKING_LABEL.search(after[:80]):
-        return True
-    return len(same_line_before.strip()) <= 24 and bool(_TRACKING_LABEL.search(before))
-
-
 def read_signals(text: str, start: int, end: int, raw: str, index: TextIndex | None = None) -> Signals:
     """Collect the evidence for and against text[start:end] being a tracking number.
 
     `index` (a TextIndex of `text`) saves re-scanning the text when many candidates are read.
     """
     index = index if index is not None and index.text is text else TextIndex(text)
-    before = _near_before(text, start)
-    after = _near_after(text, end)
+    before = fold_width(_near_before(text, start))
+    after = fold_width(_near_after(text, end))
     signals = Signals(context=line_around(text, start, end))
-    signals.in_url, signals.link_courier = _link(text, start)
+    signals.in_url, signals.link_courier = link_at(text, start)
     signals.carrier_words = _carrier_words(index, start - len(before), start, end, end + len(after))
     signals.carrier_far = {code for _, _, code in index.carriers_between(start - FAR, end + FAR)}
-    same_line_before = before[before.rfind("\n") + 1:]
-    tracking_before = list(_TRACKING_LABEL.finditer(before))
+    line_start = before.rfind("\n") + 1
+    same_line_before = before[line_start:]
+    lines_above = before[:line_start].splitlines()
     segment = same_line_before[-48:]
-    decoy = _DECOY_LABEL.search(segment)
-    if decoy:
-        # "Tracking ID:" or "tracking # (ref)": a tracking label touching the decoy word wins.
-        decoy_at = len(before) - len(segment) + decoy.start()
-        line_start = len(before) - len(same_line_before)
-        if not any(m.start() >= line_start and m.end() >= decoy_at - 2 for m in tracking_before):
-            signals.decoy_label = " ".join(decoy.group("label").lower().split())
-    elif _CURRENCY_BEFORE.search(segment):
-        signals.decoy_label = "amount"
-    signals.tracking_label = _has_tracking_label(before, after, same_line_before)
+    signals.decoy_label = decoy_before(segment, list(TRACKING_LABEL.finditer(before)), line_start,
+                                       len(before) - len(segment))
+    header = column_header(same_line_before, lines_above)
+    signals.tracking_label = header == "tracking" or has_tracking_label(before, after, same_line_before)
+    signals.close_label = header == "tracking" or close_label(same_line_before, lines_above)
+    if header not in (None, "tracking") and not signals.close_label:
+        signals.decoy_label = signals.decoy_label or header
     signals.phone_shape = bool(_PHONE_RAW.fullmatch(raw.strip())) or bool(_PHONE_BEFORE.search(same_line_before))
     return signals

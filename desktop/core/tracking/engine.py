@@ -13,7 +13,8 @@ The verdict (see `decide`):
 - accepted with context: a check-digit format of 10-20 digits, or a check-digit-free format, needs a
   "tracking" label, a carrier word of a matching courier, or a carrier link nearby;
 - *loose* formats (any 14 digits as DHL eCommerce, 3 letters + 9 digits as Purolator, ...) need the
-  courier itself named or linked.
+  courier itself named or linked, a tracking link, or a tracking label touching the number ("Tracking
+  number: X", the number alone under "Tracking number:", a "Tracking #" column).
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ def decide(window: Window, raw: str, matches: tuple[FormatMatch, ...], signals: 
         reasons.append(refusal)
         return courier, round(min(score, 1.0) * 0.25, 3), False, tuple(reasons)
     if strength == 0:
-        accepted = named or (linked and signals.link_courier == courier) or \
+        # A label touching the number ("Tracking number: X", a "Tracking #" column) or a tracking link is a
+        # claim about this very number; a "tracking" word somewhere nearby is not.
+        accepted = named or (linked and signals.link_courier in (courier, "")) or signals.close_label or \
             (signals.tracking_label and courier in signals.carrier_far)
     elif strength < 3:
         accepted = signals.tracking_label or named or linked

@@ -22,12 +22,27 @@ _MAP = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _MAP.update({ord(c): JOINER for c in ZERO_WIDTH})
 _MAP.update({ord(c): " " for c in SPACES if c != "\t"})
 _MAP.update({ord(c): "-" for c in DASHES})
+_MAP[ord("_")] = "\x02"   # never a token character; mapped away so that a plain [\w] class can be used below
 
-_W = rf"(?:[^\W_]|{JOINER})"                       # a token character (any script: look-alikes stay inside)
+_MAP_TO = {chr(cp): chr(to) if isinstance(to, int) else to for cp, to in _MAP.items()
+           if (chr(to) if isinstance(to, int) else to) != chr(cp)}
+_MAP_RX = re.compile("[" + re.escape("".join(_MAP_TO)) + "]")
+
+
+def _map_char(found: re.Match[str]) -> str:
+    return _MAP_TO[found.group()]
+
+
+_W = rf"[\w{JOINER}]"   # a token character, any script (look-alikes stay inside); "_" is mapped away
 _SEP = r"(?:[ \t]{1,3}|[ \t]?-[ \t]?)"
 _SHORT = rf"[^\W\d_]{{1,5}}(?!{_W})"
 _DIGIT_TOKEN = rf"{_W}*\d{_W}*"
-_CHAIN = re.compile(rf"(?<!{_W})(?:{_SHORT}{_SEP}){{0,4}}{_DIGIT_TOKEN}(?:{_SEP}(?:{_DIGIT_TOKEN}|{_SHORT}))*")
+# A chain: up to four short words, a token with a digit, then more of either. Found from its first digit
+# token (a regex that may start at any word is three times slower), then extended left over the words.
+# "12:00 0034 ...": the minutes of a time start no chain.
+_CHAIN = re.compile(rf"(?<!{_W})(?<!\d:){_DIGIT_TOKEN}(?:{_SEP}(?:{_DIGIT_TOKEN}|{_SHORT}))*")
+_CHAIN_WORDS = re.compile(rf"(?<!{_W})(?<!\d:)(?:{_SHORT}{_SEP}){{1,4}}\Z")
+WORDS_REACH = 4 * (5 + 3)
 _TOKEN = re.compile(rf"{_W}+")
 
 MIN_LENGTH = 10
@@ -35,6 +50,12 @@ MAX_LENGTH = 41
 CARRIER_WORDS = frozenset(t.upper() for terms in CARRIER_TERMS.values() for t in terms if t.isalpha())
 GROUP_MAX = 4        # carriers print spaced numbers in groups of at most 4 characters
 MIN_DIGITS = 4       # real numbers carry at least 4 digits (LaserShip 1LSCX can have as few); fewer: a word
+#: Service names and times written with digits ("FedEx 2Day", "DPD 48h", "by 10AM", "2nd"): not digit groups.
+SERVICE_TOKEN = re.compile(r"\d{1,3}(?:DAYS?|H|HRS?|AM|PM|ST|ND|RD|TH)")
+#: Capitalised labels and words written before a number: never the letter prefix of a code.
+LABEL_WORDS = frozenset({"ID", "NO", "NR", "NUM", "NBR", "REF", "AWB", "PRO", "PIN", "PO", "SKU", "TEL", "FAX",
+                         "INV", "ORD", "ACCT", "CASE", "TRK", "CODE", "IS", "OF", "ON", "AT", "TO", "BY", "VIA",
+                         "FOR", "AND", "THE", "YOUR", "HERE", "SENT", "WITH", "NEW", "IN", "ES", "EST", "IST"})
 
 #: Latin look-alikes of Cyrillic and Greek letters: only used to REPORT a refused span, never to accept one.
 HOMOGLYPHS = str.maketrans(
@@ -121,16 +142,26 @@ class Window:
 
 
 def _is_group(tokens: tuple[Token, ...], i: int) -> bool:
-    """tokens[i] can belong to a run: it holds a digit, or it is a short capitalised letter group (not a
-    carrier's name) with digit groups right before and after it (single spaces)."""
+    """tokens[i] can belong to a run: it holds a digit (but is no service name like "2Day" or "48h"), or it
+    is a short capitalised letter group (not a carrier's name nor a label word) followed by a digit group,
+    either inside a code (digit groups on both sides: "AA1 WXYT 3557") or as its prefix ("TBA 0000 ...",
+    "GM 2951 ...": the digits after it are then a piece of the code, not a number of their own)."""
     token = tokens[i]
     if token.digits:
-        return True
-    if not (token.alpha and token.upper and len(token.text) <= GROUP_MAX and 0 < i < len(tokens) - 1):
+        return not SERVICE_TOKEN.fullmatch(token.text)
+    if not (token.alpha and token.upper and len(token.text) <= GROUP_MAX and i < len(tokens) - 1):
         return False
-    if token.text in CARRIER_WORDS:
-        return False   # "Box 2 UPS 1Z ...": a carrier's name, not letters inside a code
-    return token.space_before and tokens[i + 1].space_before and bool(tokens[i - 1].digits and tokens[i + 1].digits)
+    if token.text in CARRIER_WORDS or token.text in LABEL_WORDS:
+        return False   # "Box 2 UPS 1Z ...", "ID 7490 ...": a name or a label, not letters of a code
+    following = tokens[i + 1]
+    if not (following.space_before and following.digits):
+        return False
+    inside = i > 0 and token.space_before and _is_digit_group(tokens[i - 1])
+    return inside or i == 0 or not token.space_before or not _is_digit_group(tokens[i - 1])
+
+
+def _is_digit_group(token: Token) -> bool:
+    return bool(token.digits) and not SERVICE_TOKEN.fullmatch(token.text)
 
 
 def _adjoins(tokens: tuple[Token, ...], inner: int, outer: int, limit: int) -> bool:
@@ -144,9 +175,31 @@ def _adjoins(tokens: tuple[Token, ...], inner: int, outer: int, limit: int) -> b
     return _is_group(tokens, inner) and _is_group(tokens, outer)
 
 
+#: A dash with blanks on both sides and a word on one side separates ("- UPS - 1Z...", "Post – 0073...");
+#: between digits it may join the groups of one number ("1 1 9 0 - 1"). (A literal first: fast to find.)
+_SPACED_DASH = re.compile(r"[ \t]-[ \t]")
+#: A percent-escape ("%3D" before a number in an encoded link) is punctuation, not part of the token.
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
 def map_text(text: str) -> str:
-    """`text` folded character for character (same length, same offsets)."""
-    return text.translate(_MAP)
+    """`text` folded character for character (same length, same offsets): full-width forms to ASCII, odd
+    spaces and dashes to " " and "-", a dash between blanks and percent-escapes to punctuation."""
+    mapped = _MAP_RX.sub(_map_char, text)   # far faster than str.translate when few characters change
+    if "%" in mapped:
+        mapped = _PERCENT.sub("%%%", mapped)
+    cuts = [found.start() + 1 for found in _SPACED_DASH.finditer(mapped) if _word_beside(mapped, found.start() + 1)]
+    if not cuts:
+        return mapped
+    chars = list(mapped)
+    for at in cuts:
+        chars[at] = "|"
+    return "".join(chars)
+
+
+def _word_beside(mapped: str, dash: int) -> bool:
+    """A letter just before the blank left of the dash, or just after the blank right of it."""
+    return (dash >= 2 and mapped[dash - 2].isalpha()) or (dash + 2 < len(mapped) and mapped[dash + 2].isalpha())
 
 
 _DIGIT = re.compile(r"\d")
@@ -177,8 +230,13 @@ SLICE = 4000   # a longer chain (hostile input) is tokenised in overlapping slic
 
 
 def _chains_in(mapped: str, low: int, high: int) -> Iterator[tuple[Token, ...]]:
+    previous = low
     for chain in _CHAIN.finditer(mapped, low, high):
         start, end = chain.start(), chain.end()
+        words = _CHAIN_WORDS.search(mapped, max(previous, start - WORDS_REACH), start)
+        start, previous = (words.start() if words else start), end
+        if end - start < MIN_LENGTH:
+            continue   # "2026", "10:12", "4 May": too short for any number, not worth tokenising
         while end - start > SLICE:
             cut = _next_token_start(mapped, start + SLICE)   # slices end and start on token boundaries
             if cut >= end:

