@@ -50,22 +50,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    """Open the window, after checking the database: an unusable --db is one line (and a dialog), not a
+    traceback from deep inside the app's start-up."""
+    from desktop import paths
+    from desktop.store.db import DatabaseUnusable, close_database, open_database
+
+    try:
+        close_database(open_database(paths.resolve_db_path(args.db, bool(args.demo))))
+    except DatabaseUnusable as exc:
+        from desktop.gui.startup import show_startup_error
+
+        show_startup_error(str(exc))
+        raise
     from desktop import app  # imported late: Qt is heavy and the other commands don't need it
 
     return app.main(args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse `argv` (default: sys.argv[1:]) and run the chosen command; returns the exit code."""
+    """Parse `argv` (default: sys.argv[1:]) and run the chosen command; returns the exit code.
+
+    Everything a command prints passes the log's redactor (no key ever reaches the terminal), and
+    whatever it raises ends in `desktop.commands.boundary` (one line, or a crash report for a bug).
+    """
+    from desktop import log
+    from desktop.commands.boundary import run_guarded
+
     multiprocessing.freeze_support()  # the engine's worker process in a PyInstaller bundle
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.func is not _run_gui:  # the window sets up its own log file; tools log to stderr only
-        from desktop import log
-
         log.setup(getattr(args, "verbose", 0) or 0, file=False)
+    name = getattr(args, "command", None) or _command_name(args)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = log.RedactingStream(sys.stdout), log.RedactingStream(sys.stderr)
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return run_guarded(name, lambda: args.func(args))
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    module = getattr(args.func, "__module__", "") or ""
+    return module.rsplit(".", 1)[-1] if module.startswith("desktop.commands.") else "app"

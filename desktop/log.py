@@ -18,6 +18,8 @@ the file.
 from __future__ import annotations
 
 import collections
+import io
+import json
 import logging
 import logging.handlers
 import re
@@ -55,13 +57,20 @@ class Redactor(logging.Filter):
         self._secrets: set[str] = set()
 
     def add_secret(self, value: str | None) -> None:
-        """Mask `value` wherever it appears from now on (short values are ignored: too many false hits)."""
-        if value and len(value) >= 6:
-            self._secrets.add(value)
+        """Mask `value` wherever it appears from now on (short values are ignored: too many false hits).
+
+        Also masks the forms an error message quotes it in: escaped as in a `repr` or JSON string
+        (httpx quotes a bad header as b'Bearer sk-...\\n...'), and each line of a multi-line value.
+        """
+        if not value:
+            return
+        forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1], *value.splitlines()}
+        forms.update(piece for piece in value.split() if piece)
+        self._secrets.update(form for form in forms if len(form) >= 6)
 
     def redact(self, text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:
         """`text` with every known secret and key-shaped string masked, cut to `limit` characters."""
-        for secret in self._secrets:
+        for secret in sorted(self._secrets, key=len, reverse=True):  # longest first: no half-masked keys
             text = text.replace(secret, "***")
         for pattern in _KEY_PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
@@ -91,6 +100,39 @@ def register_secrets(*values: str | None) -> None:
     """Mask these values (API keys) in every log record and crash report from now on."""
     for value in values:
         REDACTOR.add_secret(value)
+
+
+def redact(text: str | None, limit: int | None = None) -> str | None:
+    """The one redaction for everything that leaves the process (terminal, --json, database error
+    columns, crash reports, logs): known keys and key-shaped strings masked. None stays None."""
+    return None if text is None else REDACTOR.redact(str(text), limit=limit)
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that masks secrets in every write before passing it on (the CLI wraps stdout and
+    stderr in it, so no print of any command can show a key). A secret split across two writes is not
+    seen; `print` writes its whole text at once."""
+
+    def __init__(self, inner) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(REDACTOR.redact(text, limit=None))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", "utf-8")
 
 
 class RingBuffer(logging.Handler):

@@ -8,10 +8,13 @@ machine has no keyring backend (a headless Linux box without a Secret Service), 
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 
 import keyring
 from keyring.errors import KeyringError, PasswordDeleteError
+
+from desktop.errors import ConfigurationError
 
 KEYRING_SERVICE = "shipscan"
 
@@ -27,6 +30,27 @@ NO_KEYRING_HELP = (
 
 class KeyringUnavailable(RuntimeError):
     """The OS keyring cannot store secrets on this machine; the message says what to do."""
+
+
+class InvalidKey(ConfigurationError):
+    """A key holds characters no API key has (a newline, a tab, another control character)."""
+
+
+def validate_key(service: str, value: str, where: str) -> str:
+    """`value` stripped of surrounding blanks, or InvalidKey naming `where` it came from.
+
+    A pasted key with a newline inside would go into an HTTP header, and the client's error quoting that
+    header would then print the key; so it is refused on entry, never used. The message never shows it.
+    """
+    value = value.strip()
+    bad = [ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch.isspace()]
+    if bad:
+        from desktop import log
+
+        log.register_secrets(value, *value.split())  # mask it, and its pieces, should it leak anyway
+        raise InvalidKey(f"the {service} key from {where} contains {len(bad)} invalid character(s) "
+                         "(a line break, tab, space or other control character); paste it again on one line")
+    return value
 
 
 @dataclass(frozen=True)
@@ -48,15 +72,20 @@ def _check(service: str) -> None:
 
 
 def get_key(service: str) -> str | None:
-    """The key for `service` ("front", "openai", "ship24") from its env var, else the keyring, else None."""
+    """The key for `service` ("front", "openai", "ship24") from its env var, else the keyring, else None.
+
+    Raises:
+        InvalidKey: the key found holds control characters or blanks (the message says where it is).
+    """
     _check(service)
     value = os.environ.get(ENV_VARS[service], "").strip()
     if value:
-        return value
+        return validate_key(service, value, ENV_VARS[service])
     try:
-        return keyring.get_password(KEYRING_SERVICE, service) or None
+        stored = keyring.get_password(KEYRING_SERVICE, service) or None
     except KeyringError:
         return None
+    return validate_key(service, stored, "the system keyring") if stored else None
 
 
 def load_keys() -> Keys:
@@ -76,8 +105,11 @@ def set_key(service: str, value: str | None) -> None:
 
     Raises:
         KeyringUnavailable: no usable keyring backend; the message says what to install.
+        InvalidKey: `value` holds control characters or blanks (nothing is stored).
     """
     _check(service)
+    if value:
+        value = validate_key(service, value, "the Settings field")
     if not keyring_available():
         raise KeyringUnavailable(NO_KEYRING_HELP)
     try:

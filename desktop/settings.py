@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -41,11 +42,39 @@ class Settings:
     llm_token_budget: int = 6000
     #: Minutes between automatic tracking-status refreshes while the app runs (0 = never).
     status_refresh_minutes: int = 60
+    #: Most shipments one scan may register without a person (each costs a Ship24 tracker); beyond it
+    #: they wait for review, saying why (desktop.core.policy). 0 = every shipment waits.
+    auto_register_per_scan: int = 100
+    #: The same over any 24 hours, across scans and processes.
+    auto_register_per_day: int = 300
 
     def with_env(self) -> Settings:
-        """These settings with endpoint environment variables applied on top."""
+        """These settings with endpoint environment variables applied on top.
+
+        Raises:
+            ConfigurationError: an endpoint is not a usable http(s) URL (names the variable and the URL).
+        """
         overrides = {name: os.environ[env] for name, env in ENDPOINT_ENV.items() if os.environ.get(env)}
+        for name, url in overrides.items():
+            check_url(url, ENDPOINT_ENV[name])
+        for name in ENDPOINT_ENV:
+            if name not in overrides:
+                check_url(getattr(self, name), f"the {name.removesuffix('_url')} endpoint in Settings")
         return replace(self, **overrides)
+
+
+def check_url(url: str, where: str) -> str:
+    """`url` when it is an http(s) URL with a host and a valid port; else ConfigurationError naming `where`."""
+    from desktop.errors import ConfigurationError
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ConfigurationError(f"{where} is not a valid URL ({exc}): {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{where} must be an http:// or https:// URL with a host: {url!r}")
+    return url
 
 
 def settings_path() -> Path:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import select
+import stat
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,13 +130,84 @@ def _start_simulators() -> Any:
         raise _Unusable(f"cannot start the demo simulators: {error}") from error
 
 
+#: Seconds a FIFO or device may stay silent before we give up on it (a writer that never writes).
+IDLE_SECONDS = 10.0
+
+
+def read_capped(path: str, limit: int | None = None, idle: float = IDLE_SECONDS) -> bytes:
+    """The bytes of `path` ("-" = standard input), read from the stream itself and never more than
+    `limit` (default: documents.MAX_BYTES): a device (/dev/zero), a FIFO and stdin are capped like a
+    file, and a stream that stays silent for `idle` seconds is an error, not a hang.
+
+    Raises:
+        DocumentError: unreadable, larger than the limit, or silent; the message names the file.
+    """
+    from desktop.core.documents import MAX_BYTES, DocumentError
+
+    limit = MAX_BYTES if limit is None else limit
+    name = "standard input" if path == "-" else path
+    if path == "-" and not _has_fileno(sys.stdin):   # a replaced stdin (tests, embedding): read it capped
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise DocumentError(f"{name}: more than {limit // (1024 * 1024)} MB; nothing was read from it")
+        return data
+    try:
+        fd = sys.stdin.fileno() if path == "-" else os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError as error:
+        raise DocumentError(f"{path}: is a directory") from error
+    except FileNotFoundError as error:
+        raise DocumentError(f"{path}: no such file") from error
+    except OSError as error:
+        raise DocumentError(f"{path}: {error.strerror or error}") from error
+    try:
+        data = _read_fd(fd, limit, idle, name)
+    finally:
+        if path != "-":
+            os.close(fd)
+    return data
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
+
+
+def _read_fd(fd: int, limit: int, idle: float, name: str) -> bytes:
+    from desktop.core.documents import DocumentError
+
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise DocumentError(f"{name}: is a directory")
+    waits = not stat.S_ISREG(mode) and os.name == "posix"   # select() works on pipes only there
+    chunks, size = [], 0
+    while True:
+        ready = select.select([fd], [], [], idle)[0] if waits else [fd]
+        if not ready:
+            raise DocumentError(f"{name}: no data for {idle:.0f} s (a pipe or device nobody writes to?)")
+        try:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        except BlockingIOError:
+            continue
+        except OSError as error:
+            raise DocumentError(f"{name}: {error.strerror or error}") from error
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise DocumentError(f"{name}: more than {limit // (1024 * 1024)} MB; nothing was read from it")
+
+
 async def _extract_one(path: str, extractor: Any) -> FileResult:
     from desktop.core.documents import DocumentError, read_document
     from desktop.errors import ExtractionFailed
 
     name = "-" if path == "-" else path
     try:
-        conversation = read_document(path)
+        conversation = read_document(path, read_capped(path))
     except DocumentError as error:
         return FileResult(name, error=str(error))
     try:

@@ -26,6 +26,20 @@ from desktop.errors import ConfigurationError
 from desktop.store import outbox
 from desktop.store.db import open_database
 
+#: SQLite integers are 64-bit: a larger id can name no shipment, and would overflow the query.
+MAX_ID = 2**63 - 1
+
+
+def shipment_id(text: str) -> int:
+    """An argparse type: a shipment id (1 .. 2**63-1), else a usage error naming it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a shipment id: {text!r}") from None
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"not a shipment id (1 to {MAX_ID}): {text}")
+    return value
+
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     queue = subparsers.add_parser("queue", parents=[common], help="list what waits for Ship24 and why",
@@ -37,14 +51,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     retry = subparsers.add_parser("retry", parents=[common], help="retry Ship24 registration now",
                                   description="Retry registration now, whatever the backoff said, and "
                                               "report each outcome. Exit 1 when some still wait.")
-    retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="shipment ids")
+    retry.add_argument("ids", nargs="*", type=shipment_id, metavar="ID", help="shipment ids")
     retry.add_argument("--all", action="store_true", help="every failed, waiting or paused shipment")
     retry.add_argument("--json", action="store_true", help="print JSON")
     retry.set_defaults(func=run, command="retry")
 
     status = subparsers.add_parser("status", parents=[common], help="tracking status of registered shipments",
                                    description="Show (and with --refresh, fetch from Ship24) tracking status.")
-    status.add_argument("ids", nargs="*", type=int, metavar="ID", help="shipment ids (default: all)")
+    status.add_argument("ids", nargs="*", type=shipment_id, metavar="ID", help="shipment ids (default: all)")
     status.add_argument("--refresh", action="store_true", help="ask Ship24 for the latest status first")
     status.add_argument("--all", action="store_true", help="with --refresh: include delivered ones")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -133,7 +147,8 @@ async def _run_retry(args: argparse.Namespace) -> int:
         # An explicit retry may take over rows another (maybe dead) process holds: re-sending the frozen
         # payload is free thanks to Ship24's idempotent create.
         ids = worker.retry_now(None if args.all else args.ids, break_leases=True)
-        summary = await worker.drain_once()
+        # Only what was asked for: `retry 999999` must not drain everything else that happens to be due.
+        summary = await worker.drain_once(None if args.all else ids)
         items = outbox.queue_items(include_done=True, shipment_ids=ids)
     unknown = sorted(set(args.ids) - set(ids)) if not args.all else []
     waiting = [item for item in items if item.state != outbox.REGISTERED]

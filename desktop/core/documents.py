@@ -9,6 +9,7 @@ Windows-1252. Standard input is sniffed: e-mail headers -> .eml, HTML tags -> .h
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.policy
 import os
@@ -32,8 +33,17 @@ class DocumentError(ExpectedError):
     """A file could not be read or parsed; the message says which and why."""
 
 
+#: Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def decode_text(data: bytes) -> str:
-    """Bytes of a text or HTML file as str: UTF-8 (BOM allowed), else Windows-1252, else Latin-1."""
+    """Bytes of a text or HTML file as str: by its byte-order mark (UTF-8/16/32), else UTF-8, else
+    Windows-1252, else Latin-1."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -73,9 +83,10 @@ def sniff_kind(path: str, data: bytes) -> str:
     return "html" if looks_like_html(decode_text(head)) else "txt"
 
 
-def read_document(path: str) -> Conversation:
-    """The file at `path` (or stdin for "-") as a conversation. Raises DocumentError when unreadable."""
-    data = read_bytes(path)
+def read_document(path: str, data: bytes | None = None) -> Conversation:
+    """The file at `path` (or stdin for "-") as a conversation, from `data` when the caller read it
+    already. Raises DocumentError when unreadable."""
+    data = read_bytes(path) if data is None else data
     kind = sniff_kind(path, data)
     name = "stdin" if path == "-" else Path(path).name
     created = time.time() if path == "-" else _mtime(path)

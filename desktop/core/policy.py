@@ -1,30 +1,162 @@
-"""The registration policy: which shipments register on their own and which wait for a person."""
+"""The registration policy: which shipments register on their own and which wait for a person.
+
+Money is spent only on evidence. Every Ship24 tracker costs quota, and the text we read is written by
+strangers, so a shipment registers by itself only when all of these hold (`decide`):
+
+1. the engine validated the number and knows its courier, and nothing cast doubt on it (only the
+   informational flags in `INFORMATIONAL_FLAGS`);
+2. the evidence *agrees*: the number is self-evident (a check digit plus letters in fixed places, like
+   1Z... or an S10, or 22+ characters), or the courier it was matched to is named or linked in the text
+   around it. A bare "Tracking:" label is not enough for a 10-20 digit number: about 10 % of random
+   18-digit strings pass the SSCC-18 check digit, so a list of such lines is a list of guesses;
+3. its conversation yields at most `MAX_AUTO_PER_CONVERSATION` shipments (see there; checked first, so
+   a flood of numbers shares one explanation);
+4. the caps on automatic registrations per scan and per day (Settings, `Caps`) are not reached.
+
+Everything else is "pending" with a flag from `HOLD_REASONS` that says why, in words for the reviewer.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Literal
 
+from desktop.core.tracking.context import CARRIER_HOSTS, find_carrier_terms
 from desktop.domain import ExtractedShipment
 
 ReviewState = Literal["auto", "pending"]
 
-
 #: Flags that describe a shipment without casting doubt on it: a check-digit-free format whose context
 #: agreed (the engine validated it), a number the engine found that the LLM did not list, or a conversation
-#: whose text was cut to the LLM's token budget (the engine still read all of it).
+#: whose text was cut to the LLM's token budget (the engine still read all of it). They never make a
+#: shipment register by themselves: rule 2 (agreeing evidence) still applies.
 INFORMATIONAL_FLAGS = frozenset({"no_check_digit", "llm_missed", "text_truncated"})
+
+#: A plausible order ships in a handful of parcels; a split shipment of a big order might reach ten.
+#: A conversation yielding more is a manifest, a forwarded report or a hostile email, and one person
+#: should look at it before any of it is billed.
+MAX_AUTO_PER_CONVERSATION = 10
+
+#: Numbers at least this long (with a check digit) are rarely hit by chance; shorter all-digit ones are.
+SELF_EVIDENT_LENGTH = 22
+
+_HOST_RX = re.compile(r"https?://([^/\s:?#]+)", re.IGNORECASE)
+
+#: Flags the policy adds to a held shipment, and what the reviewer is told.
+HOLD_REASONS = {
+    "approve_by_hand": "Settings say every shipment is approved by hand.",
+    "not_validated": "The number did not pass the tracking-number checks on its own.",
+    "no_courier": "The carrier is unknown.",
+    "doubt": "Something about it is doubtful (see its flags).",
+    "no_agreeing_context": "Nothing near the number names its carrier; a bare number with a "
+                           "\"tracking\" label can be a chance match.",
+    "too_many_numbers": f"Its conversation lists more numbers than one order plausibly has (over "
+                        f"{MAX_AUTO_PER_CONVERSATION}): a list, a report or a hostile email.",
+    "scan_cap": "This scan reached its cap of automatic registrations (Settings).",
+    "day_cap": "The cap of automatic registrations for the last 24 hours was reached (Settings).",
+}
+
+
+#: Hold flags stored on the shipment: the others (not validated, no courier, ...) show in its own fields.
+STORED_HOLDS = frozenset({"no_agreeing_context", "too_many_numbers", "scan_cap", "day_cap"})
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """Most automatic registrations per scan run and per 24 hours; 0 = every shipment waits for review."""
+
+    per_scan: int = 100
+    per_day: int = 300
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Caps:
+        """The caps of a `desktop.settings.Settings` (defaults where it has none)."""
+        default = cls()
+        return cls(per_scan=int(getattr(settings, "auto_register_per_scan", default.per_scan)),
+                   per_day=int(getattr(settings, "auto_register_per_day", default.per_day)))
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What the caps are measured against: automatic registrations already decided."""
+
+    conversation_shipments: int = 1   # shipments the conversation yields in all
+    this_scan: int = 0                # "auto" shipments this run already stored
+    last_day: int = 0                 # "auto" shipments stored in the last 24 hours
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The review state and, for "pending", the hold flag (a key of `HOLD_REASONS`)."""
+
+    state: ReviewState
+    hold: str | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return HOLD_REASONS.get(self.hold) if self.hold else None
+
+
+def decide(shipment: ExtractedShipment, approve_all_by_hand: bool, usage: Usage = Usage(),
+           caps: Caps = Caps()) -> Decision:
+    """Auto or pending for `shipment`, checking the rules of the module docstring in order."""
+    if approve_all_by_hand:
+        return Decision("pending", "approve_by_hand")
+    # The conversation's verdict first: it is the one explanation a flood of numbers shares.
+    hold = "too_many_numbers" if usage.conversation_shipments > MAX_AUTO_PER_CONVERSATION else None
+    hold = hold or _doubt(shipment)
+    if hold is None and usage.this_scan >= caps.per_scan:
+        hold = "scan_cap"
+    if hold is None and usage.last_day >= caps.per_day:
+        hold = "day_cap"
+    return Decision("pending", hold) if hold else Decision("auto")
+
+
+def _doubt(shipment: ExtractedShipment) -> str | None:
+    if not shipment.validated:
+        return "not_validated"
+    if not shipment.courier:
+        return "no_courier"
+    if set(shipment.flags) - INFORMATIONAL_FLAGS - set(HOLD_REASONS):
+        return "doubt"
+    if not has_agreeing_evidence(shipment):
+        return "no_agreeing_context"
+    return None
+
+
+def has_agreeing_evidence(shipment: ExtractedShipment) -> bool:
+    """The number speaks for itself, or its evidence names its courier (a carrier word or a link).
+
+    The evidence is the text around the number (the engine's window, or the LLM's quote after the
+    extractor checked that it is a real line of the conversation holding the number).
+    """
+    number = shipment.tracking_number
+    checked = "no_check_digit" not in shipment.flags
+    if checked and (not number.isdigit() or len(number) >= SELF_EVIDENT_LENGTH):
+        return True
+    evidence = shipment.evidence or ""
+    if any(code == shipment.courier for _, _, code in find_carrier_terms(evidence)):
+        return True
+    return _links_courier(evidence, shipment.courier or "")
+
+
+def _links_courier(evidence: str, courier: str) -> bool:
+    """A link to the courier's own tracking site in the evidence."""
+    host_rx = CARRIER_HOSTS.get(courier)
+    if host_rx is None:
+        return False
+    return any(host_rx.search(host) for host in _HOST_RX.findall(evidence))
 
 
 def review_state(shipment: ExtractedShipment, approve_all_by_hand: bool) -> ReviewState:
-    """"auto" when the engine validated the number on its own (a check digit, or a format without one
-    whose context agrees), knows the courier and raised no doubt (only informational flags); otherwise
-    "pending": a person decides. Also "pending" for everything when the user approves all by hand.
+    """"auto" or "pending" for one shipment on its own (no caps, a conversation of one); see `decide`."""
+    return decide(shipment, approve_all_by_hand).state
 
-    Registering a wrong number costs a Ship24 tracker from the quota, so anything doubtful waits.
-    """
-    if approve_all_by_hand:
-        return "pending"
-    doubts = set(shipment.flags) - INFORMATIONAL_FLAGS
-    if shipment.validated and shipment.courier and not doubts:
-        return "auto"
-    return "pending"
+
+def hold_reason(flags: object) -> str | None:
+    """The reviewer's explanation for the first hold flag in `flags`, if any."""
+    for flag in flags if isinstance(flags, (list, tuple)) else ():
+        if flag in HOLD_REASONS:
+            return HOLD_REASONS[flag]
+    return None

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiError,
@@ -40,7 +41,6 @@ from desktop.clients.errors import (
 )
 from desktop.clients.ship24 import CreateResult, Ship24Client
 from desktop.core import requirements as req
-from desktop.core.backoff import Backoff
 from desktop.core.events import ErrorReported, RegistrationChanged, RegistrationPaused, Sink, null_sink
 from desktop.store import outbox
 from desktop.store.tables import RegistrationRow
@@ -210,16 +210,18 @@ class RegistrationWorker:
         """The setting changed while the app runs: applies from the next claim."""
         self.review_states = outbox.HAND_REVIEW_STATES if value else outbox.AUTO_REVIEW_STATES
 
-    async def drain_once(self) -> DrainSummary:
+    async def drain_once(self, shipment_ids: list[int] | None = None) -> DrainSummary:
         """Attempt every row due now (in bulk where several are); returns what happened.
 
+        With `shipment_ids`, only those shipments' rows are attempted (an empty list attempts nothing):
+        `shipscan retry ID...` must never register anything it was not given.
         Rows whose backoff puts them in the future are left for later; the loop ends when nothing is due
         or registration got paused.
         """
         summary = DrainSummary()
         while True:
             rows = outbox.claim_due(self.clock(), limit=self.batch_limit, lease_seconds=self.lease_seconds,
-                                    review_states=self.review_states)
+                                    review_states=self.review_states, shipment_ids=shipment_ids)
             if not rows:
                 break
             try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import quopri
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -156,7 +157,12 @@ def _strip_signature(lines: list[str]) -> list[str]:
 
 
 def message_lines(message: Message) -> list[Line]:
-    """The visible lines of a message: its HTML body if it has one, else its plain text."""
+    """The visible lines of a message: its HTML body if it has one, else its plain text; every line
+    passed through `clean_line` (digits of any script read as ASCII, no bidi controls)."""
+    return [Line(clean_line(line.text), line.quoted) for line in _raw_lines(message)]
+
+
+def _raw_lines(message: Message) -> list[Line]:
     body = message.body_html or ""
     if body.strip():
         body = undo_quoted_printable(body)
@@ -165,6 +171,22 @@ def message_lines(message: Message) -> list[Line]:
         return [Line(t, False) for t in body.splitlines() if t.strip()]
     text = undo_quoted_printable(message.text or message.blurb or "")
     return [Line(t.rstrip(), False) for t in text.splitlines() if t.strip()]
+
+
+#: Bidirectional controls: an override (U+202E) makes "1Z999..." show reversed to a reviewer, so the
+#: evidence would not read as the text the number came from. They carry no meaning for us: removed.
+BIDI_CONTROLS = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C))
+
+
+def clean_line(text: str) -> str:
+    """`text` without bidi controls and with every Unicode decimal digit (Arabic-Indic, Devanagari,
+    full-width, ...) as its ASCII digit: NFKC would fold only some of them (full-width yes, Arabic-Indic
+    no), so digits are mapped by their decimal value, the same for every script."""
+    text = text.translate(BIDI_CONTROLS)
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None) is not None
+                   else ch for ch in text)
 
 
 def iso_time(epoch: float) -> str:

@@ -118,6 +118,15 @@ class SettingsDialog(QDialog):
         form.addRow("&Model", self.model_edit)
         form.addRow("Share of Front's &budget", self.share)
         form.addRow("Registration", self.by_hand)
+        # Caps on what registers without a person: each automatic registration costs a Ship24 tracker.
+        self.cap_scan = QSpinBox(minimum=0, maximum=100_000, value=settings.auto_register_per_scan,
+                                 specialValueText="none (review all)")
+        self.cap_day = QSpinBox(minimum=0, maximum=100_000, value=settings.auto_register_per_day,
+                                specialValueText="none (review all)")
+        for label, widget in (("Automatic registrations per &scan", self.cap_scan),
+                              ("Automatic registrations per &day", self.cap_day)):
+            widget.setAccessibleName(label.replace("&", ""))
+            form.addRow(label, widget)
         return box
 
     def _build_defaults(self, settings) -> QGroupBox:
@@ -151,13 +160,16 @@ class SettingsDialog(QDialog):
             if os.environ.get(env, "").strip():
                 label.setText(f"set (from {env})")
             else:
-                label.setText("set" if secrets.get_key(service) else "not set")
+                try:
+                    label.setText("set" if secrets.get_key(service) else "not set")
+                except secrets.InvalidKey:
+                    label.setText("invalid: save it again on one line")
 
     def save_key(self, service: str) -> bool:
         value = self.key_edits[service].text().strip()
         try:
             secrets.set_key(service, value or None)
-        except secrets.KeyringUnavailable as exc:
+        except (secrets.KeyringUnavailable, secrets.InvalidKey) as exc:
             self.test_results[service].setText(str(exc))
             return False
         self.key_edits[service].clear()
@@ -166,7 +178,13 @@ class SettingsDialog(QDialog):
         return True
 
     def request_test(self, service: str) -> None:
-        key = self.key_edits[service].text().strip() or secrets.get_key(service) or ""
+        try:
+            key = self.key_edits[service].text().strip() or secrets.get_key(service) or ""
+            if key:
+                key = secrets.validate_key(service, key, "the Settings field")
+        except secrets.InvalidKey as exc:
+            self.test_results[service].setText(f"✘ {exc}")
+            return
         self.test_results[service].setText("Testing…")
         self.test_requested.emit(service, self.url_edits[service].text().strip(), key)
 
@@ -184,7 +202,8 @@ class SettingsDialog(QDialog):
                        batch_size=self.batch_size.value(), concurrent_batches=self.concurrent.value(),
                        extractor=self.extractor.currentData(), llm_prefilter=self.prefilter.isChecked(),
                        llm_token_budget=self.token_budget.value(),
-                       status_refresh_minutes=self.refresh_minutes.value())
+                       status_refresh_minutes=self.refresh_minutes.value(),
+                       auto_register_per_scan=self.cap_scan.value(), auto_register_per_day=self.cap_day.value())
 
     def save(self) -> None:
         new = self.values()

@@ -1,18 +1,28 @@
 """Opening the SQLite database: WAL, foreign keys, and schema migrations (PRAGMA user_version).
 
 `open_database(path)` binds the shared `tables.database` proxy and brings the schema up to date.
-Migrations are plain functions in `MIGRATIONS`, applied in order inside one transaction each; the
-database's `user_version` records how many ran. Add a migration by appending a function: never edit one
-that has shipped.
+Migrations are plain functions in `MIGRATIONS`, applied in order inside one IMMEDIATE transaction each
+(so two processes opening one file never both migrate it); the database's `user_version` records how
+many ran. Add a migration by appending a function: never edit one that has shipped.
+
+Contracts:
+- A file this code cannot use raises `DatabaseUnusable` naming the file and the cause (a directory, not a
+  database, malformed, read-only, no permission), before anything is written to it.
+- A database from a newer shipscan (`user_version` above `len(MIGRATIONS)`) is refused with
+  `DatabaseTooNew` naming both versions, and is never written.
+- Before migrating a database that holds data (version >= 1), a copy is written beside it
+  (`<name>.v<old>.bak`, the SQLite backup API, so it is consistent even in WAL mode).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
+from desktop.errors import ExpectedError
 from desktop.store import tables
 
 PRAGMAS = {
@@ -24,6 +34,18 @@ PRAGMAS = {
 }
 
 
+class DatabaseUnusable(ExpectedError):
+    """The database file cannot be used; the message names the file and the cause."""
+
+    def __init__(self, path: str | Path, cause: str) -> None:
+        super().__init__(f"cannot use the database {path}: {cause}")
+        self.path, self.cause = Path(path), cause
+
+
+class DatabaseTooNew(DatabaseUnusable):
+    """The file was written by a newer shipscan whose schema this one does not know."""
+
+
 def _create_initial_schema(db: SqliteDatabase) -> None:
     db.create_tables(tables.ALL_TABLES)
 
@@ -32,29 +54,126 @@ def _create_initial_schema(db: SqliteDatabase) -> None:
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema]
 
 
+def _version(db: SqliteDatabase) -> int:
+    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def backup_path(path: str | Path, version: int) -> Path:
+    path = Path(path)
+    return path.with_name(f"{path.name}.v{version}.bak")
+
+
+def _backup(db: SqliteDatabase, version: int) -> Path | None:
+    """Copy the database beside itself before a migration; None for an in-memory one."""
+    if db.database == ":memory:":
+        return None
+    target = backup_path(db.database, version)
+    copy = sqlite3.connect(str(target))
+    try:
+        db.connection().backup(copy)
+    finally:
+        copy.close()
+    return target
+
+
 def migrate(db: SqliteDatabase) -> list[int]:
-    """Apply pending migrations; returns the versions applied (empty when up to date)."""
+    """Apply pending migrations; returns the versions applied (empty when up to date).
+
+    Raises:
+        DatabaseTooNew: the file's version is above what this code knows (nothing is written).
+    """
+    current = _version(db)
+    _refuse_newer(db.database, current)
+    if current >= len(MIGRATIONS):
+        return []
+    if current >= 1:
+        _backup(db, current)
     applied = []
-    current = db.execute_sql("PRAGMA user_version").fetchone()[0]
     for version in range(current, len(MIGRATIONS)):
-        with db.atomic():
+        with db.atomic("IMMEDIATE"):
+            if _version(db) != version:  # another process migrated it meanwhile
+                continue
             MIGRATIONS[version](db)
             db.execute_sql(f"PRAGMA user_version = {version + 1}")
         applied.append(version + 1)
     return applied
 
 
+def _refuse_newer(path: str | Path, version: int) -> None:
+    if version > len(MIGRATIONS):
+        raise DatabaseTooNew(path, f"its schema version is {version}, and this shipscan knows versions up to "
+                                   f"{len(MIGRATIONS)}; use the newer shipscan that wrote it")
+
+
+def _precheck(path: Path) -> None:
+    """Refuse, read-only, what cannot be opened: a directory, a non-database, a too-new schema."""
+    if path.is_dir():
+        raise DatabaseUnusable(path, "it is a directory")
+    if not path.exists():
+        return
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseUnusable(path, _cause(exc, path)) from exc
+    try:
+        version = probe.execute("PRAGMA user_version").fetchone()[0]
+        probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise DatabaseUnusable(path, _cause(exc, path)) from exc
+    finally:
+        probe.close()
+    _refuse_newer(path, version)
+
+
+def _cause(exc: BaseException, path: Path) -> str:
+    """The cause in words, with a hint where SQLite's own message is vague."""
+    text = str(exc)
+    if "unable to open" in text:
+        folder = path.parent
+        if path.exists() and not _readable(path):
+            return f"{text} (no permission to read it)"
+        if not folder.exists():
+            return f"{text} (the folder {folder} does not exist)"
+        return f"{text} (check the permissions of the file and of {folder})"
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the file or its folder is read-only)"
+    return text
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with path.open("rb"):
+            return True
+    except OSError:
+        return False
+
+
 def open_database(path: str | Path) -> SqliteDatabase:
     """Open (creating if needed) the database at `path`, bind the tables to it and migrate it.
 
     Use ":memory:" only in tests that need no second connection.
+
+    Raises:
+        DatabaseUnusable: the file cannot be used (DatabaseTooNew: it is from a newer shipscan).
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnusable(path, f"cannot create its folder ({exc.strerror or exc})") from exc
+        _precheck(path)
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, timeout=10)
-    tables.database.initialize(db)
-    db.connect(reuse_if_open=True)
-    migrate(db)
+    try:
+        tables.database.initialize(db)
+        db.connect(reuse_if_open=True)
+        migrate(db)
+    except DatabaseUnusable:
+        db.close()
+        raise
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
+        db.close()
+        raise DatabaseUnusable(path, _cause(exc, Path(str(path)))) from exc
     return db
 
 

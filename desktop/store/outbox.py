@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from desktop.core import policy
+from desktop.log import redact
 from desktop.store.tables import (
     RegistrationAttemptRow,
     RegistrationRow,
@@ -133,21 +135,31 @@ class AttemptInfo:
     message: str | None
 
 
-def _due_query(now: float, review_states: tuple[str, ...]):
+def _due_query(now: float, review_states: tuple[str, ...], shipment_ids: list[int] | None = None):
     lease_free = RegistrationRow.lease_until.is_null() | (RegistrationRow.lease_until < now)
     due = RegistrationRow.next_attempt_at.is_null() | (RegistrationRow.next_attempt_at <= now)
-    return (RegistrationRow.select(RegistrationRow).join(ShipmentRow)
-            .where((RegistrationRow.state == QUEUED) & due & lease_free
-                   & ShipmentRow.review_state.in_(review_states)))
+    query = (RegistrationRow.select(RegistrationRow).join(ShipmentRow)
+             .where((RegistrationRow.state == QUEUED) & due & lease_free
+                    & ShipmentRow.review_state.in_(review_states)))
+    if shipment_ids is not None:
+        query = query.where(RegistrationRow.shipment.in_(list(shipment_ids)))
+    return query
 
 
 def claim_due(now: float, *, limit: int = 100, lease_seconds: float = LEASE_SECONDS,
-              review_states: tuple[str, ...] = AUTO_REVIEW_STATES) -> list[RegistrationRow]:
-    """Lease up to `limit` due rows (oldest first) for one attempt; [] while registration is paused."""
+              review_states: tuple[str, ...] = AUTO_REVIEW_STATES,
+              shipment_ids: list[int] | None = None) -> list[RegistrationRow]:
+    """Lease up to `limit` due rows (oldest first) for one attempt; [] while registration is paused.
+
+    `shipment_ids` restricts the claim to those shipments (an explicit `retry ID...`): an empty list
+    claims nothing, never "everything".
+    """
+    if shipment_ids is not None and not shipment_ids:
+        return []
     with database.atomic("IMMEDIATE"):
         if is_paused():
             return []
-        rows = list(_due_query(now, review_states)
+        rows = list(_due_query(now, review_states, shipment_ids)
                     .order_by(RegistrationRow.next_attempt_at.asc(nulls="first"), RegistrationRow.id)
                     .limit(limit))
         if rows:
@@ -186,6 +198,7 @@ def record_attempt(registration_id: int, *, outcome: str, state: str, kind: str 
     dismissed while the attempt was in flight stays dismissed unless Ship24 registered it.
     """
     now = utcnow() if now is None else now
+    message = redact(message)  # error columns leave the process (queue, --json): never a key
     with database.atomic("IMMEDIATE"):
         row = RegistrationRow.get_or_none(RegistrationRow.id == registration_id)
         if row is None:
@@ -218,6 +231,7 @@ def pause_reason() -> str | None:
 def pause_all(reason: str, *, kind: str = "quota", now: float | None = None) -> list[int]:
     """Pause every queued row (quota exhausted); returns the shipment ids that were paused."""
     now = utcnow() if now is None else now
+    reason = redact(reason) or ""
     with database.atomic("IMMEDIATE"):
         ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment)
                .where(RegistrationRow.state == QUEUED)]
@@ -265,7 +279,7 @@ def dismiss(shipment_ids: list[int], *, now: float | None = None) -> list[int]:
     """Never register these (unless already registered). Returns the shipment ids dismissed."""
     now = utcnow() if now is None else now
     condition = RegistrationRow.shipment.in_(list(shipment_ids)) & (RegistrationRow.state != REGISTERED)
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment).where(condition)]
         (RegistrationRow.update(state=DISMISSED, kind=None, next_attempt_at=None, updated_at=now)
          .where(condition).execute())
@@ -331,6 +345,14 @@ def _queue_item(row: RegistrationRow, now: float, paused: str | None) -> QueueIt
                      reason=_reason(row, now, in_flight, paused))
 
 
+def _json_list(raw: str | None) -> list:
+    try:
+        value = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
 def _clock_text(epoch: float) -> str:
     return _dt.datetime.fromtimestamp(epoch).strftime("%H:%M:%S")
 
@@ -338,7 +360,8 @@ def _clock_text(epoch: float) -> str:
 def _reason(row: RegistrationRow, now: float, in_flight: bool, paused: str | None) -> str:
     """Why the row waits, in words a support agent understands."""
     if row.state == WAITING_APPROVAL:
-        return "Waiting for someone to approve this shipment."
+        why = policy.hold_reason(_json_list(row.shipment.flags))
+        return "Waiting for someone to approve this shipment." + (f" {why}" if why else "")
     if row.state == REGISTERED:
         return f"Registered with Ship24 (tracker {row.tracker_id})."
     if row.state == DISMISSED:
@@ -384,7 +407,7 @@ def save_status(shipment_id: int, *, checked_at: float, **status: str | None) ->
     unknown = set(status) - set(STATUS_FIELDS)
     if unknown:
         raise ValueError(f"unknown status fields {sorted(unknown)}")
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         row = ShipmentRow.get_by_id(shipment_id)
         changed = any(getattr(row, name) != value for name, value in status.items())
         (ShipmentRow.update(status_checked_at=checked_at, **status)

@@ -49,7 +49,7 @@ def _load(shipment_id: int) -> tuple[ShipmentRow | None, RegistrationRow | None]
 def _each(ids: Iterable[int], action) -> list[ReviewResult]:
     results = []
     for sid in ids:
-        with database.atomic():
+        with database.atomic("IMMEDIATE"):
             ship, reg = _load(sid)
             if ship is None or reg is None:
                 results.append(ReviewResult(sid, False, f"No shipment {sid}."))
@@ -138,7 +138,7 @@ def set_destination(shipment_ids: Iterable[int], *, postcode: str | None = None,
 
 
 def _update(shipment_id: int, changes: dict) -> ReviewResult:
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         ship, reg = _load(shipment_id)
         if ship is None or reg is None:
             return ReviewResult(shipment_id, False, f"No shipment {shipment_id}.")

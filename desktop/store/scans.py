@@ -20,9 +20,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from desktop.core import policy
 from desktop.core.events import RunState
-from desktop.core.policy import review_state
 from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
+from desktop.log import redact
 from desktop.store import outbox
 from desktop.store.tables import ConversationRow, ScanRunRow, ShipmentRow, database, utcnow
 
@@ -72,7 +73,7 @@ def mark_interrupted() -> list[int]:
     ids = [row.id for row in ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid)
            .where(ScanRunRow.state == RunState.RUNNING.value) if not pid_alive(row.pid)]
     if ids:
-        with database.atomic():
+        with database.atomic("IMMEDIATE"):
             ScanRunRow.update(state=RunState.INTERRUPTED.value).where(ScanRunRow.id.in_(ids)).execute()
     return ids
 
@@ -94,7 +95,7 @@ def find_resumable(since: float, until: float, inboxes: Iterable[str]) -> ScanRu
 
 def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size: int,
               concurrent_batches: int, extractor: str, rescan: bool) -> ScanRunRow:
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         return ScanRunRow.create(since=since, until=until, inboxes=_inboxes_json(inboxes), batch_size=batch_size,
                                  concurrent_batches=concurrent_batches, extractor=extractor, rescan=rescan,
                                  state=RunState.RUNNING.value, pid=os.getpid())
@@ -102,7 +103,7 @@ def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size:
 
 def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extractor: str) -> ScanRunRow:
     """Take over an unfinished run in this process (its counts and batches are kept)."""
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(), finished_at=None, error=None,
                           batch_size=batch_size, concurrent_batches=concurrent_batches,
                           extractor=extractor).where(ScanRunRow.id == run_id).execute()
@@ -115,10 +116,10 @@ def save_run(run_id: int, *, counts: dict, batches: list[dict], state: RunState 
     values: dict = {ScanRunRow.counts: json.dumps(counts), ScanRunRow.batches: json.dumps(batches)}
     if state is not None:
         values[ScanRunRow.state] = state.value
-        values[ScanRunRow.error] = error
+        values[ScanRunRow.error] = redact(error)  # shown by the GUI's history and --json: never a key
         if state is not RunState.RUNNING:
             values[ScanRunRow.finished_at] = utcnow()
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):
         ScanRunRow.update(values).where(ScanRunRow.id == run_id).execute()
 
 
@@ -165,21 +166,28 @@ def _rows(ids: Sequence[str]) -> dict[str, ConversationRow]:
 
 # -- committing a conversation ------------------------------------------------------------------------------
 def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: ExtractionResult | None = None,
-                        error: str | None = None, approve_all_by_hand: bool = False) -> CommitOutcome:
-    """Write the outcome of scanning `ref` in one transaction: either `result` or a failure `error`."""
-    with database.atomic():
+                        error: str | None = None, approve_all_by_hand: bool = False,
+                        caps: policy.Caps | None = None) -> CommitOutcome:
+    """Write the outcome of scanning `ref` in one transaction: either `result` or a failure `error`.
+
+    Each new shipment's review state comes from `desktop.core.policy.decide`, counted against `caps`
+    (default: `policy.Caps()`) inside this same IMMEDIATE transaction, so two scans at once cannot both
+    take the last automatic registration of the day.
+    """
+    with database.atomic("IMMEDIATE"):  # reads then writes: take the write lock first (issue 13)
         row = ConversationRow.get_or_none(ConversationRow.id == ref.id) or ConversationRow(id=ref.id)
         row.inbox_id = ref.inbox_ids[0] if ref.inbox_ids else row.inbox_id
         row.subject, row.status, row.customer = ref.subject, ref.status, ref.customer
         row.last_message_id, row.last_activity_at = ref.last_message_id, ref.last_activity_at
         row.run = run_id
         if result is None:
-            row.scan_state, row.error, row.attempts = FAILED, error or "failed", (row.attempts or 0) + 1
+            row.scan_state, row.error, row.attempts = FAILED, redact(error) or "failed", (row.attempts or 0) + 1
             _save(row)
             return CommitOutcome(ref.id, FAILED)
         _save(row)                      # first: the shipments reference it
-        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, approve_all_by_hand)
-                         for s in _unique(result.shipments))
+        unique = _unique(result.shipments)
+        judge = _Judge(run_id, len(unique), approve_all_by_hand, caps or policy.Caps())
+        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, judge) for s in unique)
         row.scan_state = OK if outcomes else NO_SHIPMENTS
         row.scanned_message_id, row.scanned_at, row.error, row.attempts = ref.last_message_id, utcnow(), None, 0
         row.tokens_in, row.truncated = result.tokens_in, result.truncated
@@ -217,19 +225,43 @@ def _existing(number: str, courier: str) -> ShipmentRow | None:
     return query.order_by(ShipmentRow.id).first()
 
 
+class _Judge:
+    """The policy applied to one conversation's new shipments, with the caps counted from the database
+    once and then kept up to date as this conversation adds automatic ones."""
+
+    def __init__(self, run_id: int | None, shipments: int, approve_all_by_hand: bool, caps: policy.Caps) -> None:
+        self.approve_all_by_hand, self.caps = approve_all_by_hand, caps
+        auto = ShipmentRow.select().where(ShipmentRow.review_state == "auto")
+        this_scan = auto.where(ShipmentRow.run == run_id).count() if run_id is not None else 0
+        last_day = auto.where(ShipmentRow.found_at >= utcnow() - 86400.0).count()
+        self.usage = policy.Usage(conversation_shipments=shipments, this_scan=this_scan, last_day=last_day)
+
+    def __call__(self, shipment: ExtractedShipment) -> tuple[str, tuple[str, ...]]:
+        """(review state, flags to store: the shipment's plus the hold flag)."""
+        decision = policy.decide(shipment, self.approve_all_by_hand, self.usage, self.caps)
+        if decision.state == "auto":
+            u = self.usage
+            self.usage = policy.Usage(u.conversation_shipments, u.this_scan + 1, u.last_day + 1)
+            return "auto", tuple(shipment.flags)
+        stored = decision.hold in policy.STORED_HOLDS and decision.hold not in shipment.flags
+        hold = (decision.hold,) if stored else ()
+        return "pending", (*shipment.flags, *hold)
+
+
 def _add_shipment(s: ExtractedShipment, conversation_id: str, run_id: int | None, extractor: str,
-                  approve_all_by_hand: bool) -> ShipmentOutcome:
+                  judge: _Judge) -> ShipmentOutcome:
     number, courier = normalise_number(s.tracking_number), s.courier or ""
     existing = _existing(number, courier)
     if existing is not None:
         return ShipmentOutcome(existing.id, number, existing.courier, False, None)
+    state, flags = judge(s)
     row = ShipmentRow.create(
         conversation=conversation_id, message_id=s.message_id, tracking_number=number, courier=courier,
         carrier=s.carrier, courier_code=s.courier_code, order_number=s.order_number, supplier=s.supplier,
         shipped_date=s.shipped_date, destination_country=s.destination_country,
         destination_postcode=s.destination_postcode, confidence=s.confidence, evidence=s.evidence or "",
-        flags=json.dumps(list(s.flags)), validated=s.validated,
-        review_state=review_state(s, approve_all_by_hand), extractor=extractor, run=run_id)
+        flags=json.dumps(list(flags)), validated=s.validated,
+        review_state=state, extractor=extractor, run=run_id)
     registration = outbox.enqueue(row)
     return ShipmentOutcome(row.id, number, courier, True, registration.state)
 

@@ -93,3 +93,74 @@ def test_a_configured_key_makes_llm_the_default(capsys, files, monkeypatch):
     assert "rules extractor" not in err
     assert json.loads(out)[0]["shipments"][0]["tracking_number"] == UPS
     assert calls >= 1
+
+
+# -- issue 13, item 5: hostile inputs ------------------------------------------------------------------------
+
+
+def _run_extract(*argv, stdin=None, timeout=60):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "desktop", "extract", "--extractor", "rules", "--json", *argv],
+                          capture_output=True, timeout=timeout, stdin=stdin)
+
+
+def test_dev_zero_is_capped_with_a_clear_error():
+    """Probe: `extract /dev/zero` grew to 1.9 GB, then MemoryError."""
+    import json
+
+    proc = _run_extract("/dev/zero")
+    assert proc.returncode == 1
+    assert "more than 50 MB" in json.loads(proc.stdout)[0]["error"]
+
+
+def test_a_fifo_nobody_writes_to_does_not_hang(tmp_path):
+    """Probe: a FIFO hung forever."""
+    import json
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = _run_extract(str(fifo), timeout=45)
+    assert proc.returncode == 1 and "no data for 10 s" in json.loads(proc.stdout)[0]["error"]
+
+
+def test_too_much_on_stdin_is_an_error_not_zero_shipments():
+    """Probe: more than 50 MB on stdin was cut silently to "0 shipments", rc 0."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom desktop.commands.extract import read_capped\n"
+            "from desktop.core.documents import DocumentError\n"
+            "try:\n    read_capped('-', limit=1000)\nexcept DocumentError as e:\n    print(e); sys.exit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", code], input=b"x" * 5000, capture_output=True, timeout=30)
+    assert proc.returncode == 3 and b"standard input" in proc.stdout
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+def test_a_file_with_a_byte_order_mark_is_decoded(tmp_path, encoding):
+    """Probe: UTF-16/UTF-32 files with a BOM were read as Windows-1252: 0 shipments, rc 0."""
+    import json
+
+    from tests.helpers.hostile import bom_encoded
+
+    path = tmp_path / "note.txt"
+    path.write_bytes(bom_encoded("Your UPS tracking number is 1Z999AA10123456784", encoding))
+    proc = _run_extract(str(path))
+    assert [s["tracking_number"] for s in json.loads(proc.stdout)[0]["shipments"]] == ["1Z999AA10123456784"]
+
+
+def test_arabic_indic_digits_and_bidi_controls(tmp_path):
+    """Probe: Arabic-Indic digits were ignored while full-width ones were read; a right-to-left override
+    reached the evidence shown to reviewers."""
+    import json
+
+    from tests.helpers.hostile import arabic_indic, bidi_evidence
+
+    path = tmp_path / "note.txt"
+    path.write_text(f"USPS tracking {arabic_indic('9205590164917312751089')}\n{bidi_evidence('1Z999AA10123456784')}",
+                    encoding="utf-8")
+    shipments = json.loads(_run_extract(str(path)).stdout)[0]["shipments"]
+    assert {s["tracking_number"] for s in shipments} >= {"9205590164917312751089", "1Z999AA10123456784"}
+    assert not any(ch in s["evidence"] for s in shipments for ch in "\u202e\u202c")

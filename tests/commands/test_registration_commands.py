@@ -240,3 +240,32 @@ def test_demo_retry_uses_the_built_in_simulator(capsys):
     assert {i["state"] for i in report["items"]} == {"registered"}
     assert shipscan(["queue", "--demo", "--json"]) == 0
     assert out_json(capsys)["counts"]["registered"] == 3
+
+
+# -- issue 13: `retry ID...` retries exactly those ids ---------------------------------------------------------
+
+
+def test_retry_of_an_unknown_id_registers_nothing(db_path, capsys, ship24_env):
+    """Probe: `retry 999999` billed every due tracker while saying "#999999 not retried"."""
+    due = [add_shipment(n) for n in numbers(3, seed=13)]
+    with ship24_sim() as sim:
+        ship24_env(sim.url)
+        assert shipscan(["retry", "999999", "--json", "--db", str(db_path)]) == 1
+        report = out_json(capsys)
+        assert sim.log.create_requests == 0 and sim.log.trackers_created == 0
+    assert report["not_retryable"] == [999999] and report["summary"]["attempted"] == 0
+    assert {outbox.registration_for(sid).state for sid in due} == {"queued"}
+    assert {outbox.registration_for(sid).attempts for sid in due} == {0}
+
+
+def test_retry_of_some_ids_attempts_only_those(db_path, capsys, ship24_env):
+    """Probe: `retry 1 2 3` attempted every due row (231), not the three."""
+    first, second, *others = [add_shipment(n) for n in numbers(6, seed=14)]
+    with ship24_sim() as sim:
+        ship24_env(sim.url)
+        assert shipscan(["retry", str(first), str(second), "--json", "--db", str(db_path)]) == 0
+        report = out_json(capsys)
+        assert sim.log.trackers_created == 2
+    assert report["summary"]["attempted"] == 2
+    assert {i["shipment_id"] for i in report["items"]} == {first, second}
+    assert {outbox.registration_for(sid).state for sid in others} == {"queued"}

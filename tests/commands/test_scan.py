@@ -135,3 +135,10 @@ def test_sigkill_mid_scan_then_resume_gives_exactly_the_uninterrupted_shipments(
         runs = conn.execute("SELECT COUNT(*) FROM scan_run").fetchone()[0]
     assert duplicates == 0 and registrations[0] == registrations[1] == len(_numbers(reference_db))
     assert runs == 1
+
+
+def test_an_unknown_inbox_is_an_error_naming_it(tmp_path):
+    """Probe: a mistyped --inbox scanned nothing with rc 0."""
+    proc = _shipscan("scan", "--demo", "--db", str(tmp_path / "s.sqlite3"), "--inbox", "inb_typo", timeout=120)
+    assert proc.returncode == 2 and "unknown --inbox inb_typo" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -9,6 +9,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiStatusError,
@@ -18,7 +19,6 @@ from desktop.clients.errors import (
     ServerError,
 )
 from desktop.clients.ship24 import Ship24Client
-from desktop.core.backoff import Backoff
 from desktop.core.events import RegistrationChanged, RegistrationPaused
 from desktop.core.registration import RegistrationWorker, classify_error
 from desktop.store import outbox, review

@@ -43,3 +43,65 @@ def test_number_is_unique_per_courier(tmp_path):
     with pytest.raises(IntegrityError):
         ShipmentRow.create(conversation="cnv_1", tracking_number="123456789012", courier="fedex")
     store_db.close_database(database)
+
+
+# -- issue 13, item 7: schema versions --------------------------------------------------------------------
+
+
+def test_a_newer_database_is_refused_and_left_alone(tmp_path):
+    """Probe: a database with user_version above what the code knows was opened and written."""
+    import sqlite3
+
+    path = tmp_path / "s.sqlite3"
+    store_db.close_database(store_db.open_database(path))
+    newer = len(store_db.MIGRATIONS) + 5
+    with sqlite3.connect(path) as con:
+        con.execute(f"PRAGMA user_version = {newer}")
+    before = path.read_bytes()
+    with pytest.raises(store_db.DatabaseTooNew) as caught:
+        store_db.open_database(path)
+    assert str(newer) in str(caught.value) and str(len(store_db.MIGRATIONS)) in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == before
+
+
+def test_a_migration_backs_up_first_and_runs_in_one_transaction(tmp_path, monkeypatch):
+    path = tmp_path / "s.sqlite3"
+    database = store_db.open_database(path)
+    ConversationRow.create(id="cnv_1", subject="kept")
+    store_db.close_database(database)
+
+    def broken(db):
+        db.execute_sql("CREATE TABLE half_done (x)")
+        raise RuntimeError("migration bug")
+
+    monkeypatch.setattr(store_db, "MIGRATIONS", [*store_db.MIGRATIONS, broken])
+    with pytest.raises(RuntimeError):
+        store_db.open_database(path)
+    backup = store_db.backup_path(path, 1)
+    assert backup.exists()
+    import sqlite3
+
+    with sqlite3.connect(path) as con:   # rolled back: no half-done table, version unchanged
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+    with sqlite3.connect(backup) as con:
+        assert con.execute("SELECT subject FROM conversation").fetchone()[0] == "kept"
+
+
+@pytest.mark.parametrize("kind", ["directory", "not_a_database", "missing_folder_parent_is_file"])
+def test_an_unusable_file_is_named_with_its_cause(tmp_path, kind):
+    path = tmp_path / "s.sqlite3"
+    if kind == "directory":
+        path.mkdir()
+        cause = "directory"
+    elif kind == "not_a_database":
+        path.write_bytes(b"this is not sqlite" * 100)
+        cause = "not a database"
+    else:
+        (tmp_path / "file").write_text("x")
+        path = tmp_path / "file" / "s.sqlite3"
+        cause = "folder"
+    with pytest.raises(store_db.DatabaseUnusable) as caught:
+        store_db.open_database(path)
+    assert str(path) in str(caught.value) and cause in str(caught.value)

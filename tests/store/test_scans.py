@@ -113,3 +113,43 @@ def test_runs_of_dead_processes_are_interrupted_and_resumable(db):
     row = scans.run_row(run.id)
     assert row.finished_at is not None and json.loads(row.counts) == {"listed": 3}
     assert scans.run_batches(run.id) == [{"batch": 1}]
+
+
+# -- issue 13: spending needs evidence ----------------------------------------------------------------------
+
+
+def test_the_hostile_3000_line_conversation_registers_nothing(db):
+    """Probe: 3,000 `Tracking: <18 random digits>` lines became ~266 automatic registrations."""
+    import asyncio
+
+    from desktop.core.rules_extractor import RulesExtractor
+    from tests.helpers.hostile import conversation_of, random_tracking_lines
+
+    conversation = conversation_of(random_tracking_lines())
+    result = asyncio.run(RulesExtractor().extract(conversation))
+    assert len(result.shipments) > 100       # the engine accepts them: the policy must hold them back
+    outcome = scans.commit_conversation(conversation.ref, run_id=None, result=result)
+    assert outcome.new_shipments == len(result.shipments)
+    assert ShipmentRow.select().where(ShipmentRow.review_state == "auto").count() == 0
+    assert {s.registration_state for s in outcome.shipments} == {outbox.WAITING_APPROVAL}
+    reasons = {item.reason for item in outbox.queue_items()}
+    assert len(reasons) == 1 and "more numbers than one order plausibly has" in reasons.pop()
+
+
+def test_caps_hold_automatic_registrations_beyond_them(db):
+    from desktop.core.policy import Caps
+
+    run = scans.start_run(since=0, until=1, inboxes=(), batch_size=1, concurrent_batches=1, extractor="rules",
+                          rescan=False)
+    caps = Caps(per_scan=2, per_day=3)
+    numbers = ["1Z999AA10123456784", "1Z12345E0205271688", "1Z12345E6605272234", "1Z12345E1505270452"]
+    for i, number in enumerate(numbers[:3]):
+        scans.commit_conversation(_ref(f"cnv_{i}"), run_id=run.id, result=_result(_ship(number)), caps=caps)
+    states = [ShipmentRow.get(ShipmentRow.tracking_number == n).review_state for n in numbers[:3]]
+    assert states == ["auto", "auto", "pending"]
+    assert "scan_cap" in json.loads(ShipmentRow.get(ShipmentRow.tracking_number == numbers[2]).flags)
+    scans.commit_conversation(_ref("cnv_9"), run_id=None, result=_result(_ship(numbers[3])),
+                              caps=Caps(per_scan=99, per_day=2))
+    held = ShipmentRow.get(ShipmentRow.tracking_number == numbers[3])
+    assert held.review_state == "pending" and "day_cap" in json.loads(held.flags)
+    assert "last 24 hours" in {i.shipment_id: i for i in outbox.queue_items()}[held.id].reason

@@ -1,0 +1,56 @@
+"""Two scans and a retry worker writing one SQLite file at once all finish (issue 13, item 3).
+
+Real processes on a real file: each commits conversations (read then write) or claims and records
+outbox attempts as fast as it can. Before `BEGIN IMMEDIATE`, the deferred read-then-write transaction of
+`commit_conversation` failed at once with "database is locked" when another writer got in between.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from desktop.store.db import close_database, open_database
+from desktop.store.tables import RegistrationRow, ShipmentRow
+
+SCANNER = """
+import sys
+from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
+from desktop.store import scans
+from desktop.store.db import open_database
+
+open_database(sys.argv[1])
+tag = sys.argv[2]
+for i in range(150):
+    ref = ConversationRef(id=f"cnv_{i}", subject="s", status="archived", inbox_ids=("inb",),
+                          last_message_id=f"msg_{tag}_{i}", last_activity_at=1.0)
+    number = f"SS{tag}{i:08d}"
+    ship = ExtractedShipment(number, "ups", "UPS", "ups", 0.9, "UPS " + number, True)
+    scans.commit_conversation(ref, run_id=None, result=ExtractionResult((ship,), "rules"))
+"""
+
+RETRIER = """
+import sys, time
+from desktop.store import outbox
+from desktop.store.db import open_database
+
+open_database(sys.argv[1])
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    outbox.retry_now(None, break_leases=True)
+    for row in outbox.claim_due(outbox.utcnow(), limit=20):
+        outbox.record_attempt(row.id, outcome="temporary", state="queued", kind="temporary", message="x")
+"""
+
+
+def test_two_scans_and_a_retry_worker_on_one_file_all_finish(tmp_path):
+    path = tmp_path / "shipscan.sqlite3"
+    close_database(open_database(path))
+    procs = [subprocess.Popen([sys.executable, "-c", SCANNER, str(path), tag], stderr=subprocess.PIPE)
+             for tag in ("A", "B")]
+    procs.append(subprocess.Popen([sys.executable, "-c", RETRIER, str(path)], stderr=subprocess.PIPE))
+    results = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0], [err[-800:] for _, err in results]
+    database = open_database(path)
+    assert ShipmentRow.select().count() == RegistrationRow.select().count() == 300
+    close_database(database)
