@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import re
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,8 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
+from desktop.clients.backoff import Backoff
+from desktop.clients.budget import WaitCallback
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiError,
@@ -38,8 +40,7 @@ from desktop.clients.errors import (
     RateLimited,
     ServerError,
 )
-from desktop.clients.front_pacing import BudgetHeaders, FrontPacer
-from desktop.clients.ratelimit import WaitCallback
+from desktop.clients.front_pacing import FrontBudget, FrontPacer
 from desktop.domain import ConversationRef, Inbox, Message
 
 log = logging.getLogger("shipscan.front")
@@ -48,6 +49,12 @@ SERVICE = "front"
 PAGE_LIMIT = 100
 #: A listing that returns this many empty pages in a row (with a `next` link) is over.
 MAX_EMPTY_PAGES = 3
+#: Between attempts after a timeout, a reset or a 5xx: 0.5 s, 1 s, 2 s... at most 8 s, the top half random.
+#: Requests on the wire at once, each on a kept-alive connection. Front's budgets are per minute, so 20 at
+#: ~150 ms an answer (130 a second) is never what holds a scan back; more connections only cost CPU in
+#: the pool, which checks every one of them on every request.
+MAX_IN_FLIGHT = 20
+RETRY_BACKOFF = Backoff(base=0.5, factor=2.0, cap=8.0, max_attempts=6, jitter=0.5)
 _MESSAGE_ID = re.compile(r"/messages/(msg_[^/?#]+)")
 _CONVERSATION_ID = re.compile(r"/conversations/(cnv_[^/?#]+)")
 
@@ -61,6 +68,7 @@ class FrontStats:
     message_fetches: int = 0
     search_requests: int = 0
     retries: int = 0
+    in_flight: int = 0      # requests sent and not yet answered (a gauge, not a counter)
 
     def snapshot(self) -> dict[str, int]:
         return {"requests": self.requests, "rate_limited": self.rate_limited,
@@ -73,12 +81,17 @@ class FrontClient:
 
     def __init__(self, base_url: str, token: str, *, http: httpx.AsyncClient | None = None,
                  budget_share: float = 0.8, on_wait: WaitCallback | None = None, timeout: float = 30.0,
-                 max_attempts: int = 6) -> None:
+                 max_attempts: int = 6, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self._base = base_url.rstrip("/")
         self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                               limits=httpx.Limits(max_connections=50))
+                                               limits=httpx.Limits(max_connections=max_in_flight,
+                                                                   max_keepalive_connections=max_in_flight))
+        # A request takes its place in the budget only once it can go on the wire: one that queued in the
+        # connection pool after taking it would reach Front out of order, and the budget's accounting
+        # ("remaining after this one, minus what we sent after it") would count it twice.
+        self._wire = asyncio.Semaphore(max_in_flight)
         self._max_attempts = max(1, max_attempts)
         #: Called as `on_wait(seconds, reason)` when a request is held back for the budget (assignable:
         #: the scanner points it at its event sink for the length of a run).
@@ -205,7 +218,7 @@ class FrontClient:
                 await self._backoff(attempt, exc)
                 continue
             if response.status_code == 429:
-                headers = BudgetHeaders.parse(response.headers)
+                headers = FrontBudget.parse(response.headers)
                 self.stats.rate_limited += 1
                 wait = self.pacer.rate_limited(kind, headers, resource)
                 log.info("Front 429 on %s (tier %s); waiting %.1f s", kind, headers.tier, wait)
@@ -221,17 +234,23 @@ class FrontClient:
             raise _status_error(response)
 
     async def _send(self, url: str, kind: str, resource: str | None) -> httpx.Response:
-        await self.pacer.before(kind, resource)
-        headers = None
+        async with self._wire:
+            return await self._send_paced(url, kind, resource)
+
+    async def _send_paced(self, url: str, kind: str, resource: str | None) -> httpx.Response:
+        ticket = await self.pacer.before(kind, resource)
+        headers = received = None
+        self.stats.in_flight += 1
         try:
             response = await self._http.get(url, headers=self._auth)
-            headers = BudgetHeaders.parse(response.headers)
+            headers, received = response.headers, time.time()
         except httpx.TimeoutException as exc:
             raise ApiTimeout(SERVICE, f"no answer to {kind} ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise ApiConnectionError(SERVICE, f"{kind}: {type(exc).__name__}: {exc}") from exc
         finally:
-            self.pacer.done(kind, headers)
+            self.stats.in_flight -= 1
+            self.pacer.done(ticket, headers, received)
             self.stats.requests += 1
             if kind == "search":
                 self.stats.search_requests += 1
@@ -241,7 +260,7 @@ class FrontClient:
 
     async def _backoff(self, attempt: int, exc: ApiError) -> None:
         self.stats.retries += 1
-        delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+        delay = RETRY_BACKOFF.delay(attempt)
         log.info("Front: %s; retrying in %.1f s", exc, delay)
         await asyncio.sleep(delay)
 

@@ -40,6 +40,7 @@ import httpx2
 import openai
 import pydantic
 
+from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiError,
@@ -51,7 +52,8 @@ from desktop.clients.errors import (
     RateLimited,
     ServerError,
 )
-from desktop.clients.llm_pacing import LlmPacer, retry_after_seconds
+from desktop.clients.gauge import Gauge
+from desktop.clients.llm_pacing import LlmPacer, LlmTicket, retry_after_seconds
 
 log = logging.getLogger("shipscan.llm")
 
@@ -91,6 +93,8 @@ class LlmStats:
     #: Failed attempts by kind ("rate_limited", "server", "timeout", "connection", "malformed",
     #: "refusal", "cut_off", "status").
     errors: dict[str, int] = field(default_factory=dict)
+    #: Calls sent and not yet answered, with their time-weighted average and peak.
+    in_flight: Gauge = field(default_factory=Gauge)
 
 
 @dataclass(slots=True)
@@ -166,6 +170,8 @@ class LlmClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self._on_wait = on_wait
+        self._backoff_policy = Backoff(base=backoff_base, factor=2.0, cap=max(backoff_max, backoff_base),
+                                       max_attempts=self.max_retries + 1, jitter=0.5)
         self.stats = LlmStats()
         self.pacer = LlmPacer(rpm, tpm, period=rate_period, on_wait=on_wait)
 
@@ -199,9 +205,9 @@ class LlmClient:
         out_budget = self.max_output_tokens
         for attempt in range(self.max_retries + 1):
             # Servers count the output budget against TPM too (OpenAI and the simulator do).
-            await self.pacer.pace(cost + (out_budget or 500))
+            ticket = await self.pacer.pace(cost + (out_budget or 500))
             try:
-                return await self._attempt(instructions, text, schema, out_budget, usage)
+                return await self._attempt(instructions, text, schema, out_budget, usage, ticket)
             except _Retry as retry:
                 self._count_error(retry.kind)
                 if retry.kind == "cut_off" and out_budget:
@@ -222,25 +228,35 @@ class LlmClient:
     # -- one attempt ---------------------------------------------------------------------------------
 
     async def _attempt(self, instructions: str, text: str, schema: type[T], out_budget: int | None,
-                       usage: CallUsage) -> LlmReply[T]:
+                       usage: CallUsage, ticket: LlmTicket) -> LlmReply[T]:
         self.stats.calls += 1
         usage.attempts += 1
-        try:
-            raw = await self._send(instructions, text, schema, out_budget)
-        except openai.APIStatusError as err:
-            self.pacer.learn(err.response.headers)
-            raise self._status_error(err) from err
-        except openai.APITimeoutError as err:
-            raise _Retry(ApiTimeout(SERVICE, "no answer within the timeout"), "timeout") from err
-        except openai.APIConnectionError as err:
-            raise _Retry(ApiConnectionError(SERVICE, f"connection failed: {err}"), "connection") from err
-        self.pacer.learn(raw.headers)
+        raw = await self._exchange(instructions, text, schema, out_budget, ticket)
         body = self._body(raw)
         self._count_tokens(body, usage)
         self._check_answer(body)
         parsed = self._parsed(raw)
         return LlmReply(parsed, usage.tokens_in, usage.tokens_out, usage.attempts,
                         raw.headers.get("x-request-id"))
+
+    async def _exchange(self, instructions: str, text: str, schema: type[T], out_budget: int | None,
+                        ticket: LlmTicket) -> Any:
+        """One HTTP call, counted in flight; its answer's headers (also an error's) feed the pacer."""
+        self.stats.in_flight.add(1)
+        try:
+            raw = await self._send(instructions, text, schema, out_budget)
+        except openai.APIStatusError as err:
+            self.pacer.learn(ticket, err.response.headers)
+            raise self._status_error(err) from err
+        except openai.APITimeoutError as err:
+            raise _Retry(ApiTimeout(SERVICE, "no answer within the timeout"), "timeout") from err
+        except openai.APIConnectionError as err:
+            raise _Retry(ApiConnectionError(SERVICE, f"connection failed: {err}"), "connection") from err
+        finally:
+            self.stats.in_flight.add(-1)
+            self.pacer.settle(ticket)
+        self.pacer.learn(ticket, raw.headers)
+        return raw
 
     async def _send(self, instructions: str, text: str, schema: type[T], out_budget: int | None) -> Any:
         options: dict[str, Any] = {}
@@ -349,7 +365,7 @@ class LlmClient:
 
     async def _backoff(self, attempt: int, retry: _Retry) -> None:
         """Wait before the next attempt; a 429 pauses every caller through the limiters."""
-        delay = min(self.backoff_max, self.backoff_base * 2 ** attempt) * random.uniform(0.5, 1.0)
+        delay = self._backoff_policy.delay(attempt + 1)
         if retry.wait is not None:
             delay = retry.wait + random.uniform(0.0, 0.1 * self.backoff_base)   # spread the herd a little
         log.info("openai attempt %d failed (%s): %s; retrying in %.2f s", attempt + 1, retry.kind,

@@ -1,118 +1,86 @@
 """Pacing for `desktop.clients.llm`: OpenAI's request (RPM) and token (TPM) budgets, before any 429.
 
-`LlmPacer` holds two `RateLimiter`s. `pace(cost)` waits until one request of `cost` tokens fits both.
-`learn(headers)` reads the `x-ratelimit-*` headers of every answer (OpenAI sends them; Ollama and vLLM do
-not): the announced limits set the limiters' rates, and when the remaining requests/tokens run low both
-pause until enough of the budget is back. `pause(tier, seconds)` holds every caller after a 429.
-Waits of a second or more are reported through `on_wait(seconds, reason)` (by the limiters).
+OpenAI's limits are buckets that refill continuously; every answer states them in
+`x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (the reset is the time until the bucket is full,
+which also gives its refill rate). `LlmPacer` mirrors both with `desktop.clients.budget.Budget` buckets:
+while both have room, calls go at once; then as fast as they refill. Before the first answer at most
+`BLIND_REQUESTS` calls and `BLIND_TOKENS` tokens go (the smallest paid tier fits them); a server that
+announces no limits at all (Ollama, vLLM) is then not paced. `pause(tier, seconds)` holds every caller
+after a 429. Waits of a second or more are reported through `on_wait(seconds, reason)`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from desktop.clients.ratelimit import RateLimiter
+from desktop.clients.budget import Budget, Ticket
+from desktop.clients.headers import duration, openai_budget
+from desktop.clients.headers import retry_after as retry_after_seconds
 
-_UNLIMITED = 1_000_000.0          # per period: "no limit known yet"
+#: What may go before the first answer tells the limits (OpenAI's tier 1 allows 500 RPM, 30k+ TPM).
+BLIND_REQUESTS = 20.0
+BLIND_TOKENS = 40_000.0
 
-
-def parse_duration(value: str | None) -> float | None:
-    """Seconds in an `x-ratelimit-reset-*` value: Go-style ("12ms", "1s", "6m0s", "1h2m3.5s") or plain."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        return None
-    return sum(float(n) * units[u] for n, u in parts)
+__all__ = ["BLIND_REQUESTS", "BLIND_TOKENS", "LlmPacer", "LlmTicket", "retry_after_seconds"]
 
 
-def retry_after_seconds(headers: Any) -> float | None:
-    """The server's requested wait: `retry-after-ms`, else `retry-after` (seconds; HTTP dates ignored)."""
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw:
-            try:
-                return max(0.0, float(raw) * scale)
-            except ValueError:
-                continue
-    return None
-
-
-def int_header(headers: Any, name: str) -> int | None:
-    try:
-        return int(float(headers.get(name)))
-    except (TypeError, ValueError):
-        return None
+@dataclass(slots=True)
+class LlmTicket:
+    requests: Ticket
+    tokens: Ticket
 
 
 class LlmPacer:
-    """RPM and TPM limiters fed by the server's headers.
+    """RPM and TPM budgets fed by the server's headers.
 
     Args:
-        rpm, tpm: known budgets per `period` (None: unlimited until the headers say otherwise).
-        period: the seconds the budgets cover (60 at OpenAI; tests scale the simulator's window).
+        rpm, tpm: known budgets per `period` (None: learnt from the first answer's headers).
+        period: the seconds a budget takes to refill from empty (60 at OpenAI; learnt from the headers too).
     """
 
     def __init__(self, rpm: float | None = None, tpm: float | None = None, *, period: float = 60.0,
                  on_wait: Callable[[float, str], None] | None = None) -> None:
-        self.period = period
-        self.requests = RateLimiter(rpm or _UNLIMITED, period, burst=max(1.0, (rpm or _UNLIMITED) / 10),
-                                    name="OpenAI requests", on_wait=on_wait)
-        self.tokens = RateLimiter(tpm or _UNLIMITED, period, burst=tpm or _UNLIMITED,
-                                  name="OpenAI tokens", on_wait=on_wait)
-        self._token_bucket = float(tpm or _UNLIMITED)
-        self._last_cost = 1000.0
+        self.requests = Budget("OpenAI requests per minute", model="bucket", window=period, limit=rpm,
+                               probe=BLIND_REQUESTS, on_wait=on_wait)
+        self.tokens = Budget("OpenAI tokens per minute", model="bucket", window=period, limit=tpm,
+                             probe=BLIND_TOKENS, on_wait=on_wait)
 
-    async def pace(self, cost: float) -> None:
+    async def pace(self, cost: float) -> LlmTicket:
         """Wait until one request costing `cost` tokens fits both budgets, then take it."""
-        self._last_cost = float(cost)
-        await self.requests.acquire(1.0)
-        # A cost above the bucket would never fit: clamp it (the server would refuse such a request anyway).
-        await self.tokens.acquire(min(float(cost), self._token_bucket))
+        requests = await self.requests.acquire(1.0)
+        return LlmTicket(requests, await self.tokens.acquire(float(cost)))
+
+    def learn(self, ticket: LlmTicket, headers: Mapping[str, str] | None) -> None:
+        """Adopt what an answer (a success or an error) says about both budgets."""
+        if headers is None:
+            return
+        stated = False
+        for budget, unit, claim in ((self.requests, "requests", ticket.requests),
+                                    (self.tokens, "tokens", ticket.tokens)):
+            state = openai_budget(headers, unit)
+            if state.limit and state.limit > 0:
+                stated = True
+                budget.observe(claim, state.remaining, limit=state.limit, refill=state.until_full)
+        if not stated:
+            self.requests.no_budget_headers()
+            self.tokens.no_budget_headers()
+
+    def settle(self, ticket: LlmTicket) -> None:
+        self.requests.settle(ticket.requests)
+        self.tokens.settle(ticket.tokens)
 
     def pause(self, tier: str | None, seconds: float, reason: str) -> None:
         """Hold every caller of the `tier` ("tokens", else requests) budget for `seconds`."""
         (self.tokens if tier == "tokens" else self.requests).pause_for(seconds, reason)
 
-    def learn(self, headers: Any) -> None:
-        """Adopt the announced limits and pause before the budget runs out (x-ratelimit-* headers)."""
-        if headers is None:
-            return
-        for limiter, unit, need in ((self.requests, "requests", 2.0), (self.tokens, "tokens", self._last_cost)):
-            limit = int_header(headers, f"x-ratelimit-limit-{unit}")
-            remaining = int_header(headers, f"x-ratelimit-remaining-{unit}")
-            reset = parse_duration(headers.get(f"x-ratelimit-reset-{unit}"))
-            if limit and limit > 0:
-                burst = max(1.0, limit / 10) if unit == "requests" else float(limit)
-                limiter.set_rate(limit, self.period, burst=burst)
-                if unit == "tokens":
-                    self._token_bucket = float(limit)
-            if remaining is None or reset is None or remaining >= need:
-                continue
-            # Nothing left: wait for the reset (exact for a fixed window; for OpenAI's refilling bucket it is
-            # cautious, but our own pacing never drains it, so other traffic did). Nearly nothing left (the
-            # margin covers calls still in flight): the budget refills evenly until `reset`, so wait for
-            # the share we lack.
-            used = (limit - remaining) if limit and limit > remaining else None
-            wait = reset if remaining <= 0 or not used else reset * min(1.0, (need - remaining) / used)
-            limiter.pause_for(wait, f"OpenAI {unit} per minute nearly used up")
-
     @staticmethod
     def reset_wait(headers: Any, tier: str | None) -> float | None:
         """For a 429 without retry-after: the reset time of the exhausted limit (`tier` when known)."""
         if tier in ("requests", "tokens"):
-            return parse_duration(headers.get(f"x-ratelimit-reset-{tier}"))
-        waits = [parse_duration(headers.get(f"x-ratelimit-reset-{unit}")) for unit in ("requests", "tokens")
-                 if int_header(headers, f"x-ratelimit-remaining-{unit}") == 0]
+            return duration(headers.get(f"x-ratelimit-reset-{tier}"))
+        waits = [openai_budget(headers, unit).until_full for unit in ("requests", "tokens")
+                 if openai_budget(headers, unit).remaining == 0]
         waits = [w for w in waits if w is not None]
         return max(waits) if waits else None

@@ -1,11 +1,12 @@
 """Async client of the Ship24 Tracking API (`/public/v1`): tracker creation, results, couriers.
 
 Contracts:
-- Every request is paced BEFORE it is sent by a per-endpoint `RateLimiter` (Ship24 counts per endpoint in
-  1-second windows: create 10/s, bulk 3/s, results 10/s, couriers 1/s). A response announcing
-  `RateLimit-Remaining: 0` (or `X-RateLimit-Remaining: 0`) pauses that endpoint until the announced reset, so
-  the client keeps under the limit instead of discovering it by a 429. A 429 that still happens pauses the
-  endpoint for `Retry-After` and raises `RateLimited`.
+- Every request is paced BEFORE it is sent by a per-endpoint `desktop.clients.budget.Budget` (Ship24 counts
+  per endpoint in 1-second windows: create 10/s, bulk 3/s, results 10/s, couriers 1/s). What a window
+  allows goes at once; every answer's `RateLimit-*`/`X-RateLimit-*` headers correct the count (a custom
+  limit, other clients of the key) and name the window (`X-RateLimit-Reset`, on Ship24's clock, read
+  through the `Date` header), so the client keeps under the limit instead of discovering it by a 429.
+  A 429 that still happens pauses the endpoint for `Retry-After` and raises `RateLimited`.
 - Nothing is retried here: the registration worker decides (it owns backoff and the outbox). Creation is
   idempotent on Ship24's side, so re-sending the same payload after a timeout never bills twice.
 - Both body shapes are parsed: the normal `{"errors": [...], "data": ...}` and the bulk envelope
@@ -26,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from desktop.clients.budget import Budget, Ticket, WaitCallback
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiStatusError,
@@ -36,7 +38,7 @@ from desktop.clients.errors import (
     RateLimited,
     ServerError,
 )
-from desktop.clients.ratelimit import RateLimiter, WaitCallback
+from desktop.clients.headers import ServerClock, number, retry_after, ship24_budget
 from desktop.clients.ship24_models import (
     BulkResult,
     CreateResult,
@@ -63,8 +65,6 @@ BULK_MAX = 100
 #: Requests per second per endpoint (docs.ship24.com/rate-limiter).
 LIMITS = {"create": 10, "bulk": 3, "track": 10, "list": 10, "tracker": 10, "results": 10,
           "couriers": 1, "resend": 1}
-#: Share of each limit we use, so clock skew between our spacing and Ship24's windows never tips us over.
-MARGIN = 0.9
 MIN_RETRY_AFTER = 0.5
 
 
@@ -91,8 +91,13 @@ class Ship24Client:
         self._timeout = timeout
         self._track_timeout = track_timeout
         rates = {**LIMITS, **(limits or {})}
-        self.limiters = {name: RateLimiter(rate * MARGIN, 1.0, name=f"ship24 {name}", on_wait=on_wait)
-                         for name, rate in rates.items()}
+        self.server_clock = ServerClock()
+        # Until an endpoint's first answer states its limit, one request goes alone (a key may have a
+        # custom limit); an answer without the headers falls back to the documented rate.
+        self._documented = rates
+        self.limiters = {name: Budget(f"Ship24 {name} budget", model="window", window=1.0, blind=0.5,
+                                      on_wait=on_wait)
+                         for name in rates}
         self.stats = Ship24Stats()
 
     async def aclose(self) -> None:
@@ -184,7 +189,7 @@ class Ship24Client:
     async def _send(self, endpoint: str, method: str, path: str, *, json_body: Any = None,
                     params: dict | None = None, timeout: float | None = None) -> httpx.Response:
         limiter = self.limiters[endpoint]
-        await limiter.acquire()
+        ticket = await limiter.acquire()
         content = None if json_body is None else json.dumps(json_body).encode()
         self.stats.requests += 1
         try:
@@ -196,52 +201,40 @@ class Ship24Client:
         except httpx.TransportError as exc:
             self.stats.errors += 1
             raise ApiConnectionError(SERVICE, f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        self._observe_limits(limiter, response)
+        finally:
+            limiter.settle(ticket)
+        self._observe_limits(endpoint, ticket, response)
         if response.status_code == 429:
             self.stats.rate_limited += 1
-            retry_after = max(MIN_RETRY_AFTER, _retry_after(response))
-            limiter.pause_for(retry_after, "Ship24 asked to slow down")
-            raise RateLimited(SERVICE, response.text.strip()[:200] or "Too many requests", retry_after,
+            wait = max(MIN_RETRY_AFTER, _retry_after(response))
+            limiter.pause_for(wait, "Ship24 asked to slow down")
+            raise RateLimited(SERVICE, response.text.strip()[:200] or "Too many requests", wait,
                               code="rate_limited")
         if response.status_code >= 400:
             self.stats.errors += 1
         log.debug("%s %s -> %s", method, path, response.status_code)
         return response
 
-    @staticmethod
-    def _observe_limits(limiter: RateLimiter, response: httpx.Response) -> None:
-        """Follow the server's announced budget: its per-second limit, and a pause when the window is
-        used up."""
-        headers = response.headers
-        limit = _number(headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"))
-        if limit and limit >= 1 and abs(limit * MARGIN - limiter.rate_per_second) > 1e-6:
-            limiter.set_rate(limit * MARGIN)  # an account with a custom limit, or a changed one
-        remaining = _number(headers.get("ratelimit-remaining") or headers.get("x-ratelimit-remaining"))
-        if remaining is None or remaining > 0 or response.status_code == 429:
-            return
-        reset = _number(headers.get("ratelimit-reset"))
-        if reset is None:
-            epoch = _number(headers.get("x-ratelimit-reset"))
-            reset = max(0.0, epoch - time.time()) if epoch is not None else 1.0
-        limiter.pause_for(min(max(reset, 0.0), 60.0), "Ship24 budget for this second used up")
+    def _observe_limits(self, endpoint: str, ticket: Ticket, response: httpx.Response) -> None:
+        """Follow the server's announced budget: its limit (a custom plan), what is left in the window, and
+        the window's end (named by `X-RateLimit-Reset`, an epoch on Ship24's clock)."""
+        self.server_clock.learn(response.headers, time.time())
+        state = ship24_budget(response.headers, self.server_clock)
+        limiter = self.limiters[endpoint]
+        if not state.limit and not limiter.limit:
+            limiter.set_limit(self._documented[endpoint])
+        limiter.observe(ticket, state.remaining, limit=state.limit, reset_in=state.reset_in,
+                        key=number(response.headers.get("x-ratelimit-reset")))
 
 
 # -- parsing -------------------------------------------------------------------------------------------
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _retry_after(response: httpx.Response) -> float:
-    for name in ("retry-after", "ratelimit-reset"):
-        value = _number(response.headers.get(name))
-        if value is not None:
-            return value
-    return 1.0
+    found = retry_after(response.headers)
+    if found is None:
+        found = number(response.headers.get("ratelimit-reset"))
+    return found if found is not None else 1.0
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -13,10 +13,12 @@ from desktop.domain import ConversationRef
 
 @dataclass
 class Batch:
-    """A slice of the listing, processed as one unit (its conversations run concurrently)."""
+    """A slice of the listing, as users see it: its conversations start in order in the rolling window;
+    it opens with the first and closes with the last (`started` is None until it opens)."""
 
     number: int
     refs: list[ConversationRef]
+    started: float | None = None
     scanned: int = 0
     unchanged: int = 0
     failed: int = 0

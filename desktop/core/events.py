@@ -107,6 +107,8 @@ class Progress:
     shipments: int
     listing_complete: bool
     elapsed: float
+    #: Predicted seconds until the scan is over (desktop.core.eta), None while unknown.
+    eta_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,20 @@
 """The scan pipeline: list a date range, cut it into batches, extract shipments, commit them durably.
 
-    search pages ──> batches of `batch_size` ──> `concurrent_batches` workers ──> conversations concurrently
-                                                                                    │ fetch messages (Front)
-                                                                                    │ extract (LLM / rules)
-                                                                                    └ commit (one transaction)
+    search pages ──> batches of `batch_size` ──> a rolling window of `batch_size × concurrent_batches`
+                                                 conversations in flight, each one:
+                                                    │ fetch messages (Front)
+                                                    │ extract (LLM / rules)
+                                                    └ commit (one transaction)
 
 Contracts:
-- The listing streams: a batch starts as soon as enough conversations are listed, while later search
-  pages are still being fetched; a worker takes the next batch the moment its batch finishes (no
-  waiting for a group).
-- Budgets are enforced by the clients' own pacers (Front, OpenAI), so everything in flight waits there.
+- The listing streams, in its own task: conversations start as soon as they are listed, while later
+  search pages are still being fetched.
+- No batch barrier: at most `batch_size × concurrent_batches` conversations are in flight, and one that
+  finishes frees its slot for the next listed one at once (`desktop.core.inflight`). Batches are what
+  users see and set: a batch opens with its first conversation and closes with its last, so several may
+  be open while the last conversations of earlier ones finish.
+- Budgets are enforced by the clients' own pacers (Front, OpenAI), so everything in flight waits there;
+  the services' budgets, not this loop, are the only limit.
 - Unchanged conversations (same last message id as at their last successful scan) cost no message fetch
   and no LLM call; failed ones are scanned again; `rescan` forces all.
 - Cancel (`scanner.cancel()` or cancelling the task running `run`) stops within a moment: every
@@ -27,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from desktop.clients.errors import ApiError
+from desktop.core import policy
 from desktop.core.batching import Batch, RunCounts, stats_delta
+from desktop.core.eta import Eta
 from desktop.core.events import (
     BatchFinished,
     BatchStarted,
@@ -44,6 +51,7 @@ from desktop.core.events import (
     ShipmentFound,
     Sink,
 )
+from desktop.core.inflight import ConversationWindow, concurrency_figures
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
 from desktop.errors import ExpectedError, ExtractionFailed
 from desktop.store import scans
@@ -92,6 +100,12 @@ class _Run:
     started: float
     counts: RunCounts = field(default_factory=RunCounts)
     next_batch: int = 1
+    window: ConversationWindow | None = None
+    #: Batches whose first conversation started and whose last has not finished, by number.
+    open_batches: dict[int, Batch] = field(default_factory=dict)
+    eta: Eta | None = None
+    #: The ETA as predicted at each 5% of the conversations done (the summary's `eta_checks`).
+    eta_checks: list[dict] = field(default_factory=list)
 
 
 class Scanner:
@@ -107,6 +121,7 @@ class Scanner:
         self._extractor = extractor
         self._sink = sink
         self._approve_all = bool(getattr(settings, "approve_all_by_hand", False))
+        self._caps = policy.Caps.from_settings(settings)
         self._llm = llm
         self._clock = clock
         self._work: asyncio.Task | None = None
@@ -181,6 +196,9 @@ class Scanner:
         summary = RunSummary(run.counts.summary(
             run_id=run.run_id, state=state.value, resumed=run.resumed, extractor=self._extractor.name,
             seconds=seconds, front=front, llm_429s=llm_429s, error=error))
+        if run.window is not None:
+            summary["concurrency"] = concurrency_figures(run.window)
+        summary["eta_checks"] = run.eta_checks
         scans.save_run(run.run_id, counts={k: v for k, v in summary.items() if k != "batches"},
                        batches=run.counts.batches, state=state, error=error)
         self._emit(RunFinished(run.run_id, state, dict(summary)))
@@ -193,29 +211,31 @@ class Scanner:
     def _front_wait(self, seconds: float, reason: str) -> None:
         self._emit(RateLimitWait("front", seconds, reason))
 
-    # -- listing and batches ----------------------------------------------------------------------------
+    # -- listing and the rolling window -----------------------------------------------------------------
     async def _scan(self, run: _Run) -> None:
+        params = run.params
+        gauge = getattr(getattr(self._llm, "stats", None), "in_flight", None)
+        run.eta = Eta(self._clock)
+        run.window = window = ConversationWindow(params.batch_size * params.concurrent_batches, self._clock,
+                                                 {"llm": gauge} if gauge is not None else None)
         queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        workers = [asyncio.create_task(self._worker(run, queue)) for _ in range(run.params.concurrent_batches)]
-        listing_error: BaseException | None = None
+        lister = asyncio.create_task(self._list(run, queue))
         try:
-            try:
-                await self._list(run, queue)
-            except ExpectedError as exc:
-                # Batches already listed are still worth finishing; the run then ends as failed.
-                listing_error = exc
-            for _ in workers:
-                queue.put_nowait(None)
-            await asyncio.gather(*workers)
+            while (batch := await queue.get()) is not None:
+                await self._start_batch(run, batch, window)
+            window.all_started()
+            await window.drain()
+            # Batches listed before a listing failure are finished above; the run then ends as failed.
+            await lister
         except BaseException:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            lister.cancel()
+            await window.cancel()
+            await asyncio.gather(lister, return_exceptions=True)
+            self._close_open_batches(run, BatchState.CANCELLED)
             raise
-        if listing_error is not None:
-            raise listing_error
 
     async def _list(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
+        """Put batches of listed conversations on `queue` in order, then None (also after a failure)."""
         params, counts = run.params, run.counts
         pending: list[ConversationRef] = []
         try:
@@ -227,47 +247,54 @@ class Scanner:
                 while len(pending) >= params.batch_size:
                     queue.put_nowait(self._new_batch(run, pending[:params.batch_size]))
                     pending = pending[params.batch_size:]
-        except ExpectedError:
-            if pending:   # what was listed before the failure is still scanned
+            counts.listing_complete = True
+            self._emit(ListingProgress(counts.listed, counts.total_reported, True))
+        finally:
+            if pending:   # what was listed before a failure is still scanned
                 queue.put_nowait(self._new_batch(run, pending))
-            raise
-        if pending:
-            queue.put_nowait(self._new_batch(run, pending))
-        counts.listing_complete = True
-        self._emit(ListingProgress(counts.listed, counts.total_reported, True))
+            queue.put_nowait(None)
 
     def _new_batch(self, run: _Run, refs: list[ConversationRef]) -> Batch:
         batch = Batch(run.next_batch, refs)
         run.next_batch += 1
         return batch
 
-    async def _worker(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
-        while (batch := await queue.get()) is not None:
-            await self._run_batch(run, batch)
-
-    async def _run_batch(self, run: _Run, batch: Batch) -> None:
-        started = self._clock()
-        self._emit(BatchStarted(batch.number, len(batch.refs)))
+    async def _start_batch(self, run: _Run, batch: Batch, window: ConversationWindow) -> None:
+        """Start the batch's conversations in order, each as soon as the window has a free slot."""
         plan = scans.plan(batch.refs, rescan=run.params.rescan, run_id=run.run_id)
-        tasks = [asyncio.create_task(self._conversation(run, batch, ref, plan[ref.id])) for ref in batch.refs]
-        state = BatchState.DONE
+        for ref in batch.refs:
+            await window.start(lambda ref=ref: self._in_batch(run, batch, ref, plan[ref.id]))
+            if batch.started is None:
+                batch.started = self._clock()
+                run.open_batches[batch.number] = batch
+                self._emit(BatchStarted(batch.number, len(batch.refs)))
+
+    async def _in_batch(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
+        assert run.eta is not None
+        run.eta.conversation_started(ref.id)
         try:
-            await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
-            state = BatchState.CANCELLED
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+            await self._conversation(run, batch, ref, needs_scan)
         finally:
-            seconds = self._clock() - started
-            run.counts.batches.append(batch.record(started=started - run.started, seconds=seconds,
-                                                   state=state.value))
-            self._emit(BatchFinished(batch.number, len(batch.refs), batch.done, batch.shipments, batch.failed,
-                                     batch.unchanged, seconds, state))
-            if state is BatchState.DONE:    # progress survives a crash at batch granularity
-                scans.save_run(run.run_id, counts={"listed": run.counts.listed, "done": run.counts.done},
-                               batches=run.counts.batches)
+            run.eta.conversation_finished(ref.id, worked=needs_scan)
+        self._progress(run)
+        if batch.done == len(batch.refs):
+            self._close_batch(run, batch, BatchState.DONE)
+
+    def _close_open_batches(self, run: _Run, state: BatchState) -> None:
+        for batch in list(run.open_batches.values()):
+            self._close_batch(run, batch, state)
+
+    def _close_batch(self, run: _Run, batch: Batch, state: BatchState) -> None:
+        run.open_batches.pop(batch.number, None)
+        started = batch.started if batch.started is not None else self._clock()
+        seconds = self._clock() - started
+        run.counts.batches.append(batch.record(started=started - run.started, seconds=seconds,
+                                               state=state.value))
+        self._emit(BatchFinished(batch.number, len(batch.refs), batch.done, batch.shipments, batch.failed,
+                                 batch.unchanged, seconds, state))
+        if state is BatchState.DONE:    # progress survives a crash at batch granularity
+            scans.save_run(run.run_id, counts={"listed": run.counts.listed, "done": run.counts.done},
+                           batches=run.counts.batches)
 
     # -- one conversation -------------------------------------------------------------------------------
     async def _conversation(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
@@ -276,11 +303,10 @@ class Scanner:
             batch.unchanged += 1
             run.counts.unchanged += 1
             self._emit(ConversationFinished(ref.id, batch.number, "unchanged", 0))
-            self._progress(run)
             return
         result, error = await self._extract(run, ref)
         outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
-                                            approve_all_by_hand=self._approve_all)
+                                            approve_all_by_hand=self._approve_all, caps=self._caps)
         self._account(run, batch, ref, outcome, error)
 
     async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:
@@ -333,9 +359,14 @@ class Scanner:
             self._emit(ShipmentFound(shipment.shipment_id, ref.id, shipment.tracking_number,
                                      shipment.courier or None, shipment.new))
         self._emit(ConversationFinished(ref.id, batch.number, outcome.state, len(outcome.shipments), error))
-        self._progress(run)
 
     def _progress(self, run: _Run) -> None:
         c = run.counts
+        elapsed = self._clock() - run.started
+        expected = c.listed if c.listing_complete else max(c.listed, c.total_reported or 0)
+        eta = run.eta.seconds_left(expected) if run.eta is not None else None
+        if eta is not None and expected and c.done * 20 // expected > len(run.eta_checks):
+            run.eta_checks.append({"done_fraction": round(c.done / expected, 3), "elapsed": round(elapsed, 3),
+                                   "predicted_total": round(elapsed + eta, 3)})
         self._emit(Progress(c.listed, c.done, c.scanned, c.unchanged, c.failed, c.shipments_found,
-                            c.listing_complete, self._clock() - run.started))
+                            c.listing_complete, elapsed, eta))

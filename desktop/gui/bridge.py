@@ -178,7 +178,8 @@ class Bridge(QObject):
             self._estimate_task.cancel()
         svc = self.services
         task = asyncio.ensure_future(estimate_scan(svc.front, svc.settings, params.since, params.until,
-                                                   tuple(params.inboxes), params.extractor))
+                                                   tuple(params.inboxes), params.extractor,
+                                                   params.batch_size * params.concurrent_batches))
         self._estimate_task = task
         try:
             self.estimate_ready.emit(await task)

@@ -1,8 +1,10 @@
-"""The estimate shown before a scan starts: conversations, unchanged ones, LLM calls, tokens, cost, Front time.
+"""The estimate shown before a scan starts: conversations, unchanged ones, LLM calls, tokens, cost, time.
 
 One search page gives Front's `_total` for the range (one request); the database says how many of the
 conversations it knows there are unchanged since their last scan. The rest is arithmetic, in
-`compute_estimate` (pure, tested without Qt or network).
+`compute_estimate` (pure, tested without Qt or network), on the scan's own model: our share of Front's
+window goes at once and then one share per window; meanwhile up to `concurrency` conversations are in
+flight, each taking a Front answer and an LLM answer. The time is the larger of the two bounds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ TOKENS_OUT = 150
 #: Front's smallest plan allows 50 requests a minute; used until the client knows the real limit.
 FRONT_MIN_LIMIT_PER_MINUTE = 50
 SEARCH_PAGE = 100
+#: Typical answer times (seconds) until this app has measured its own: Front, and an LLM extraction.
+FRONT_ANSWER_SECONDS = 0.3
+LLM_ANSWER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Estimate:
     front_requests: int
     front_rate_per_minute: float
     minutes: float
+    #: Requests our share of one window allows at once (the first ones go without waiting).
+    front_at_once: float = 0.0
 
     def lines(self) -> list[str]:
         cost = f"about ${self.cost_usd:.2f}" if self.cost_usd is not None else "cost unknown for this model"
@@ -46,14 +53,22 @@ class Estimate:
             f"{self.conversations:,} conversations in range, {self.unchanged:,} unchanged since their last scan "
             f"→ {self.to_scan:,} to read",
             llm,
-            f"About {self.front_requests:,} Front requests: {self.minutes:.1f} min at "
-            f"{self.front_rate_per_minute:.0f} requests/min",
+            f"About {self.front_requests:,} Front requests ({self.front_at_once:.0f} at once, then "
+            f"{self.front_rate_per_minute:.0f} a minute): about {_duration(self.minutes)}",
         ]
 
 
+def _duration(minutes: float) -> str:
+    return f"{minutes * 60:.0f} s" if minutes < 1.5 else f"{minutes:.1f} min"
+
+
 def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, average_tokens: float | None,
-                     budget_share: float, limit_per_minute: float | None = None) -> Estimate:
-    """Arithmetic of the estimate; `limit_per_minute` is Front's company limit when known."""
+                     budget_share: float, limit_per_minute: float | None = None, window_seconds: float = 60.0,
+                     concurrency: int = 150,
+                     front_answer: float = FRONT_ANSWER_SECONDS, llm_answer: float = LLM_ANSWER_SECONDS
+                     ) -> Estimate:
+    """Arithmetic of the estimate; `limit_per_minute` is Front's company limit when known, `concurrency`
+    the conversations in flight (batch size x batches at once)."""
     unchanged = min(unchanged, total)
     to_scan = max(total - unchanged, 0)
     llm_calls = to_scan if extractor == "llm" else 0
@@ -64,10 +79,16 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
         cost: float | None = 0.0
     else:
         cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
-    requests = max(1, math.ceil(total / SEARCH_PAGE)) + to_scan
+    pages = max(1, math.ceil(total / SEARCH_PAGE))
+    requests = pages + to_scan
     rate = max(1.0, (limit_per_minute or FRONT_MIN_LIMIT_PER_MINUTE) * budget_share)
+    at_once = rate * window_seconds / 60.0                      # one window's share goes at once
+    front_minutes = max(0.0, requests - at_once) / rate
+    answers = to_scan * front_answer + llm_calls * llm_answer
+    latency_minutes = (pages * front_answer + front_answer + (llm_answer if llm_calls else 0.0)
+                       + answers / max(1, concurrency)) / 60.0
     return Estimate(total, unchanged, to_scan, llm_calls, tokens_in, tokens_out, cost, requests, rate,
-                    requests / rate)
+                    max(front_minutes, latency_minutes), front_at_once=at_once)
 
 
 async def front_total(front, since: float, until: float, inboxes: tuple[str, ...]) -> int:
@@ -85,7 +106,8 @@ def front_limit(front) -> float | None:
     """Front's company limit per minute as the client learnt it from the last answer's headers.
 
     Reads `front.pacer.company.limit`/`.window` (requests per window of seconds); None when unknown, and
-    the estimate then assumes Front's smallest plan.
+    the estimate then assumes Front's smallest plan. (A time-scaled simulator's window counts as a minute
+    of its own: the demo's 200 per 6 s window is shown as 2,000 a minute.)
     """
     company = getattr(getattr(front, "pacer", None), "company", None)
     limit, window = getattr(company, "limit", None), getattr(company, "window", None)
@@ -97,9 +119,12 @@ def front_limit(front) -> float | None:
 
 
 async def estimate_scan(front, settings, since: float, until: float, inboxes: tuple[str, ...],
-                        extractor: str) -> Estimate:
+                        extractor: str, concurrency: int | None = None) -> Estimate:
     total = await front_total(front, since, until, inboxes)
     known = views.known_conversations(since, until, inboxes)
+    concurrency = concurrency or settings.batch_size * settings.concurrent_batches
     return compute_estimate(total, known.unchanged, extractor=extractor, model=settings.model,
                             average_tokens=known.average_tokens, budget_share=settings.front_budget_share,
-                            limit_per_minute=front_limit(front))
+                            limit_per_minute=front_limit(front), concurrency=concurrency,
+                            window_seconds=float(getattr(getattr(front, "pacer", None), "company", None).window
+                                                 if hasattr(getattr(front, "pacer", None), "company") else 60.0))

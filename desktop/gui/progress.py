@@ -116,10 +116,12 @@ class ProgressView(QWidget):
                  f"{p.scanned:,} read", f"{p.unchanged:,} unchanged", f"{p.failed:,} failed",
                  f"{p.shipments:,} shipments"]
         if p.elapsed > 0 and p.done:
-            rate = p.done / p.elapsed
-            parts.append(f"{rate:.1f}/s")
-            if p.listing_complete and total > p.done:
-                parts.append(f"about {format_duration((total - p.done) / rate)} left")
+            parts.append(f"{p.done / p.elapsed:.1f}/s")
+            if p.eta_seconds is not None and total > p.done:
+                parts.append(f"about {format_duration(p.eta_seconds)} left")
+        open_batches = self.batches.open_count()
+        if open_batches > 1:
+            parts.append(f"{open_batches} batches open")
         return " · ".join(parts)
 
     def _update_bar(self) -> None:

@@ -69,6 +69,9 @@ class FrontSimConfig:
     next_host: str = "same"  # "same" host as requested, or "company" (http://localhost:PORT form)
     pagination_fault: str = "none"  # "none", "repeat_next" (last page links to itself), "empty_tail"
     include_updated_at: bool = True  # `updated_at` on conversations is new in the spec (Nov 2025)
+    #: Seconds Front's clock is ahead of this machine's (negative: behind). Windows, x-ratelimit-reset and
+    #: the `Date` header all follow it: a client that trusts its own clock waits minutes or sends into 429s.
+    clock_offset_seconds: float = 0.0
 
 
 @dataclass
@@ -140,6 +143,7 @@ class Ship24SimConfig:
     country_required_couriers: tuple[str, ...] = ("landmark-global",)
     required_fields_mode: str = "accept"  # "accept" (documented: created, never any results) or "reject" (400)
     state_file: str | None = None  # JSON file keeping trackers and quota used across restarts (None = memory)
+    clock_offset_seconds: float = 0.0  # Ship24's clock minus this machine's (X-RateLimit-Reset, Date)
 
 
 @dataclass

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import time
 from collections import Counter
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -93,7 +92,7 @@ class FrontService(SimService):
 
     def _peek(self) -> tuple[int, int, int]:
         with self.lock:
-            used, end = self._counter.state("company", self.config.window_seconds, time.time())
+            used, end = self._counter.state("company", self.config.window_seconds, self.now())
         limit = self.config.rate_limit_per_minute
         return limit, max(0, limit - used), math.ceil(end)
 
@@ -114,7 +113,7 @@ class FrontService(SimService):
         token = request.bearer()
         if token != self.config.token:
             raise _Refused(self.error(401, "Unauthenticated", "JSON Web Token error"))
-        cfg, now = self.config, time.time()
+        cfg, now = self.config, self.now()
         with self.lock:
             self.log.requests_by_token[token[:6] + "..."] += 1  # never the whole token
             used, end = self._counter.state("company", cfg.window_seconds, now)

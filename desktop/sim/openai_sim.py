@@ -82,7 +82,7 @@ class OpenAIService(SimService):
 
     def finalize(self, request: SimRequest, response: SimResponse) -> SimResponse:
         response.headers.append(("x-request-id", "req_" + uuid.uuid4().hex))
-        response.headers += request.context.get("ratelimit_headers") or self._headers(time.time())
+        response.headers += request.context.get("ratelimit_headers") or self._headers(self.now())
         return response
 
     def _usage(self, key: str, limit: int, now: float) -> tuple[float, float]:
@@ -122,7 +122,7 @@ class OpenAIService(SimService):
                 ("x-ratelimit-reset-tokens", go_duration(tokens_reset) if tokens_reset > 0 else "0s")]
 
     def _check_limits(self, request: SimRequest, model: str, cost: int) -> None:
-        cfg, now = self.config, time.time()
+        cfg, now = self.config, self.now()
         with self.lock:
             used_requests, requests_reset = self._usage("requests", cfg.requests_per_minute, now)
             used_tokens, tokens_reset = self._usage("tokens", cfg.tokens_per_minute, now)

@@ -8,6 +8,7 @@ keep-alive and an explicit content-length on every response (what the openai SDK
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import math
@@ -45,6 +46,15 @@ class SimLog:
         self.rate_limited = 0
         self.max_rate_per_second = 0
         self.status_counts: Counter[int] = Counter()
+        #: Answer times drawn per route: {"POST /v1/chat/completions": {"count", "total", "max"}} (seconds).
+        self.latency_by_route: dict[str, dict[str, float]] = {}
+
+    def record_latency(self, route: str, seconds: float) -> None:
+        with self._lock:
+            entry = self.latency_by_route.setdefault(route, {"count": 0, "total": 0.0, "max": 0.0})
+            entry["count"] += 1
+            entry["total"] += seconds
+            entry["max"] = max(entry["max"], seconds)
 
     def record_request(self, route: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -195,10 +205,17 @@ class SimService:
         return response
 
     # The request pipeline ------------------------------------------------------------------------------
+    def now(self) -> float:
+        """This service's wall clock: the machine's, moved by `clock_offset_seconds` where the config has
+        one (a server whose clock disagrees with the client's). Windows, resets and `Date` all use it."""
+        return time.time() + float(getattr(self.config, "clock_offset_seconds", 0.0) or 0.0)
+
     def dispatch(self, request: SimRequest) -> SimResponse:
+        """Admission (auth, rate limits, the work) happens when the request arrives, as at the real
+        services; the answer then takes the configured latency to come back."""
         route, params = self.match(request.method, request.path)
-        self.log.record_request(route.name if route else f"{request.method} (unrouted)")
-        self._sleep_latency(self.config.latency)
+        name = route.name if route else f"{request.method} (unrouted)"
+        self.log.record_request(name)
         fault = self._pick_fault(self.config.faults)
         if fault == "timeout":
             return SimResponse(0, action="timeout")
@@ -211,16 +228,20 @@ class SimService:
         else:
             request.params = params
             response = route.handler(request)
-        return self.finalize(request, response)
+        response = self.finalize(request, response)
+        self.log.record_latency(name, self._sleep_latency(self.config.latency))
+        return response
 
-    def _sleep_latency(self, latency: LatencyConfig) -> None:
+    def _sleep_latency(self, latency: LatencyConfig) -> float:
+        """Sleep the answer time drawn for this request; returns it in seconds."""
         if latency.median_ms <= 0:
-            return
+            return 0.0
         with self._rng_lock:
             delay = latency.median_ms * self.rng.lognormvariate(0.0, latency.spread)
             if self.rng.random() < latency.tail_probability:
                 delay *= latency.tail_multiplier
         time.sleep(delay / 1000.0)
+        return delay / 1000.0
 
     def _pick_fault(self, faults: FaultConfig) -> str | None:
         roll = self.random()
@@ -241,6 +262,11 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; with Nagle on, the second waits for the client's delayed
         # ACK (~40 ms per keep-alive request). Real servers don't stall like that.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header, on the service's own clock (see `SimService.now`)."""
+        return email.utils.formatdate(self.server.service.now() if timestamp is None else timestamp,
+                                      usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.server.service.name, format % args)

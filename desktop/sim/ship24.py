@@ -120,7 +120,7 @@ class Ship24Service(SimService):
         return guarded
 
     def _rate_limit(self, request: SimRequest, endpoint: str) -> None:
-        cfg, now = self.config, time.time()
+        cfg, now = self.config, self.now()
         limit = self._per_second(endpoint)
         key = (endpoint, request.headers.get("authorization", "anonymous"))
         with self.lock:
@@ -171,7 +171,7 @@ class Ship24Service(SimService):
 
     # Trackers ------------------------------------------------------------------------------------------
     def _now(self) -> float:
-        return time.time()
+        return self.now()
 
     def _json(self, tracker: sd.Tracker) -> dict[str, Any]:
         return tracker.to_json(self._now(), self.config.timeline_step_seconds)

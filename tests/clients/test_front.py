@@ -234,10 +234,31 @@ def test_tier_429_pauses_only_that_resource():
         with pytest.raises(RateLimited) as caught:
             await client.conversation_messages("cnv_1")
         assert caught.value.tier == "2"
-        assert client.pacer.company.limiter.delay_for() < 0.5          # the company budget is not paused
-        assert client.pacer._resource_until["conversation:cnv_1"] > time.monotonic() + 2
+        assert client.pacer.company.delay() in (0.0, None)          # the company budget is not paused
+        assert client.pacer.resource_wait("conversation:cnv_1") > 2
 
     asyncio.run(main())
+
+
+def test_tier_429_on_a_route_without_a_resource_holds_that_route():
+    """`GET /inboxes` names no resource: its tier 429 holds the next inbox listing, not everything."""
+    calls = []
+
+    def handler(request):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return httpx.Response(429, headers={**HEADERS, "retry-after": "1", "x-front-tier": "1"},
+                                  json={"_error": {"status": 429, "message": "tier-1"}})
+        return _page([{"id": "inb_1", "name": "Support"}])
+
+    async def main():
+        client = _mock(handler)
+        inboxes = await client.inboxes()
+        assert client.pacer.company.delay() in (0.0, None)
+        return inboxes
+    inboxes = asyncio.run(main())
+    assert [i.id for i in inboxes] == ["inb_1"]
+    assert calls[1] - calls[0] >= 0.95                               # retry-after honoured on that route
 
 
 @pytest.mark.parametrize(("status", "error"), [(401, AuthError), (404, NotFound), (503, ServerError)])

@@ -19,6 +19,8 @@ from desktop.clients.errors import (
     RateLimited,
     ServerError,
 )
+from desktop.clients.headers import duration as parse_duration
+from desktop.clients.headers import retry_after as retry_after_seconds
 from desktop.clients.llm import (
     CallUsage,
     CutOff,
@@ -26,7 +28,6 @@ from desktop.clients.llm import (
     QuotaExceeded,
     Refused,
 )
-from desktop.clients.llm_pacing import parse_duration, retry_after_seconds
 from desktop.core.llm_extractor import ShipmentList, load_prompt
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
 from desktop.sim.workspace import generate_workspace
@@ -392,4 +393,7 @@ def test_helpers():
     assert parse_duration("soon") is None and parse_duration(None) is None
     assert retry_after_seconds({"retry-after-ms": "150", "retry-after": "3"}) == pytest.approx(0.15)
     assert retry_after_seconds({"retry-after": "3"}) == 3
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
+    # An HTTP date counts from the answer's own Date, so the two clocks need not agree.
+    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT",
+                                "date": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 30
+    assert retry_after_seconds({"retry-after": "soon"}) is None

@@ -63,7 +63,13 @@ def test_estimate_arithmetic():
                            budget_share=0.8, limit_per_minute=100)
     assert (est.to_scan, est.llm_calls, est.tokens_in) == (200, 200, 200_000)
     assert est.front_requests == 3 + 200 and est.front_rate_per_minute == 80
-    assert est.minutes == pytest.approx(203 / 80)
+    # Front-bound: 80 go at once, the other 123 at 80 a minute (the answers would take ~3.4 s at 150 at once).
+    assert est.minutes == pytest.approx((203 - 80) / 80)
+    assert "80 at once" in est.lines()[2]
+    # Latency-bound when the whole range fits one window: 3 pages, then 200 answers 150 at a time.
+    small = compute_estimate(60, 0, extractor="llm", model="gpt-4.1-mini", average_tokens=1000,
+                             budget_share=0.8, limit_per_minute=100, concurrency=150)
+    assert small.minutes == pytest.approx((0.3 + 0.3 + 2.0 + 60 * 2.3 / 150) / 60)
     assert est.cost_usd == pytest.approx((200_000 * 0.40 + 200 * 150 * 1.60) / 1e6)
     rules = compute_estimate(10, 20, extractor="rules", model="unknown", average_tokens=None, budget_share=0.5)
     assert rules.unchanged == 10 and rules.llm_calls == 0 and rules.cost_usd == 0

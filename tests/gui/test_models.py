@@ -114,10 +114,15 @@ def test_progress_view_shows_waits_and_counts(qtbot):
     assert view.wait.text() == "Front budget: resuming in 12 s"
     view.on_listing(ev.ListingProgress(listed=100, total=400, complete=False))
     view.on_progress(ev.Progress(listed=400, done=100, scanned=90, unchanged=8, failed=2, shipments=30,
-                                 listing_complete=True, elapsed=50.0))
+                                 listing_complete=True, elapsed=50.0, eta_seconds=150.0))
     text = view.counts.text()
     assert "100 of 400 conversations" in text and "2 failed" in text and "2.0/s" in text
-    assert "about 2 min 30 s left" in text
+    assert "about 2 min 30 s left" in text                # the pipeline's ETA (desktop.core.eta)
     assert (view.bar.value(), view.bar.maximum()) == (100, 400)
+    view.batches.on_batch_started(ev.BatchStarted(1, 50))
+    view.batches.on_batch_started(ev.BatchStarted(2, 50))    # no barrier: batch 1 finishes its last ones
+    view.on_progress(ev.Progress(400, 101, 91, 8, 2, 30, True, 51.0))
+    assert [row.state for row in view.batches.rows()] == ["finishing", "running"]
+    assert "2 batches open" in view.counts.text() and "left" not in view.counts.text()
     view.on_run_finished(ev.RunFinished(1, ev.RunState.COMPLETED, {}))
     assert view.wait.text() == "" and view.counts.text().startswith("Scan completed.")

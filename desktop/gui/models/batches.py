@@ -2,6 +2,10 @@
 
 Rows are appended on `BatchStarted`, counted up on `ConversationFinished` and settled on `BatchFinished`;
 each change emits `rowsInserted`/`dataChanged` for that row only, so the table stays cheap during a scan.
+
+There is no batch barrier (desktop.core.inflight): a batch is "running" while its conversations start,
+"finishing" once the next batch has started and only its last conversations are still in flight, then
+"done". Several rows may be open at once, and the table says so.
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ class BatchTableModel(ColumnTableModel):
     def rows(self) -> list[BatchRow]:
         return list(self._rows)
 
+    def open_count(self) -> int:
+        """Batches with conversations still in flight."""
+        return sum(row.state in ("running", "finishing") for row in self._rows)
+
     def clear(self) -> None:
         self.beginResetModel()
         self._rows.clear()
@@ -68,6 +76,9 @@ class BatchTableModel(ColumnTableModel):
         if event.batch in self._index:
             self._update(event.batch, state="running", size=event.size)
             return
+        for row in self._rows:                # conversations start in order: earlier batches are all started
+            if row.state == "running":
+                self._update(row.batch, state="finishing")
         position = len(self._rows)
         self.beginInsertRows(QModelIndex(), position, position)
         self._rows.append(BatchRow(event.batch, event.size, started=time.monotonic()))

@@ -1,5 +1,7 @@
 """Retry timing for temporary failures: exponential backoff with jitter, a cap, and a maximum of attempts.
 
+The one backoff of the project: the Front and OpenAI clients wait `delay(n)` between attempts of one
+request; the registration worker schedules an outbox row's next attempt with `next_attempt_at`.
 Pure: no clock and no I/O. `Backoff.delay(n)` is the wait after the n-th consecutive failure (1-based);
 `next_attempt_at(now, n)` is when to try again, or None once `max_attempts` failures have happened (the item
 then waits as failed/temporary for a person to press Retry).

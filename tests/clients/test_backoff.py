@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.backoff import Backoff
+from desktop.clients.backoff import Backoff
 
 
 def test_grows_exponentially_without_jitter():

@@ -1,0 +1,159 @@
+"""When will the scan end? A prediction from the run's own measured rates, not from assumptions.
+
+A scan ends when two things are over:
+1. the throughput phase: every listed conversation has started; conversations start as fast as others
+   finish (the window is full) or as the budgets allow, so the measured completion rate carries on;
+2. the tail: the conversations still running when the last one started. Answer times have a heavy tail,
+   so the slowest of them, not the average, decides the end.
+
+`Eta` is fed each conversation's start and end; `seconds_left(expected_total)` is the later of:
+- throughput: `(still to start) / (completions per second so far)`, plus a typical answer time;
+- tail: answer times follow a log-normal, fitted to the answers so far with the conversations still
+  running counted as "at least this long" (censored: the quick answers come back first, so a plain fit
+  would never see the slow ones); the end is when the slowest of the conversations still to finish is
+  expected to be done (the median of their maximum, each running one conditioned on its age so far).
+Pure arithmetic with an injected clock: tested without a network (tests/core/test_eta.py).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+#: Below this many answer times the tail is not fitted (the throughput part alone is used).
+MIN_SAMPLES = 8
+#: The fit and the tail are recomputed at most this often (seconds): they read every answer time so far.
+REFIT_EVERY = 0.5
+#: Points that stand for the running conversations, and for those still to start, in the tail's sum.
+SAMPLE_POINTS = 40
+#: The tail ends when all pending answers are in with this chance: the median of the slowest one's end.
+#: (Measured on simulated runs, tests/core/test_eta.py: later quantiles are worse on heavy tails.)
+ALL_DONE_CHANCE = 0.5
+_NORMAL = NormalDist()
+
+
+@dataclass
+class Eta:
+    clock: Callable[[], float]
+    started_at: float = field(default=0.0)
+    _running: dict[str, float] = field(default_factory=dict)
+    _logs: list[float] = field(default_factory=list)        # log answer times of finished conversations
+    _started: int = 0
+    _finished: int = 0
+    _tail_end: tuple[float, float] | None = None            # (when computed, predicted end of the tail)
+    _first_end: float | None = None                          # when the first conversation finished
+
+    def __post_init__(self) -> None:
+        self.started_at = self.clock()
+
+    def conversation_started(self, key: str) -> None:
+        self._started += 1
+        self._running[key] = self.clock()
+
+    def conversation_finished(self, key: str, worked: bool = True) -> None:
+        """`worked`: the conversation was read (an unchanged one costs nothing and tells nothing)."""
+        self._finished += 1
+        if self._first_end is None:
+            self._first_end = self.clock()
+        began = self._running.pop(key, None)
+        if began is not None and worked:
+            self._logs.append(math.log(max(self.clock() - began, 1e-3)))
+
+    def seconds_left(self, expected_total: int) -> float | None:
+        """Seconds until the scan is over, or None before anything finished."""
+        now = self.clock()
+        elapsed = now - self.started_at
+        if self._finished == 0 or elapsed <= 0:
+            return None
+        to_start = max(0, expected_total - self._started)
+        if not to_start and not self._running:
+            return 0.0
+        typical = math.exp(statistics.median(self._logs)) if self._logs else 0.0
+        starting = to_start / self._rate(now, elapsed)          # until the last one has started
+        throughput = starting + (typical if to_start else 0.0)
+        if len(self._logs) < MIN_SAMPLES:
+            return throughput
+        if self._tail_end is None or now - self._tail_end[0] >= REFIT_EVERY:
+            self._tail_end = (now, self._predict_tail(now, to_start, starting))
+        return max(throughput, self._tail_end[1] - now)
+
+    def _rate(self, now: float, elapsed: float) -> float:
+        """Completions per second. Nothing finishes during the first answer time, so once answers come
+        back steadily the rate is measured from the first one (that ramp would otherwise read as slow)."""
+        assert self._first_end is not None
+        since_first = now - self._first_end
+        if self._finished > MIN_SAMPLES and since_first > 0.25 * elapsed:
+            return (self._finished - 1) / since_first
+        return self._finished / elapsed
+
+    # -- the tail ---------------------------------------------------------------------------------------
+    def _predict_tail(self, now: float, to_start: int, throughput: float) -> float:
+        ages = [max(now - began, 1e-3) for began in self._running.values()]
+        mu, sigma = censored_fit(self._logs, [math.log(a) for a in ages])
+        # Few points stand for many (this runs on the event loop): the running ones by their ages, the ones
+        # still to start spread evenly over the throughput phase.
+        ages, age_weight = _spread(sorted(ages), SAMPLE_POINTS)
+        starts = [now + throughput * (i + 0.5) / SAMPLE_POINTS for i in range(SAMPLE_POINTS)] if to_start else []
+        weight = to_start / SAMPLE_POINTS
+
+        def expected_unfinished(t: float) -> float:
+            """-log P(all done by t): the hazard of the pending answers, summed."""
+            total = 0.0
+            for age in ages:
+                total -= age_weight * math.log(max(1e-12, 1.0 - _survival(age + t - now, mu, sigma) /
+                                                   max(_survival(age, mu, sigma), 1e-12)))
+            for start in starts:
+                if t > start:
+                    total -= weight * math.log(max(1e-12, 1.0 - _survival(t - start, mu, sigma)))
+                else:
+                    total += weight * 27.6               # not started yet: surely not done
+            return total
+
+        low, high = now, now + max(1.0, math.exp(mu + 6 * sigma)) + throughput
+        for _ in range(30):                              # the median of the slowest one's end: P = 1/2
+            middle = (low + high) / 2
+            if expected_unfinished(middle) > -math.log(ALL_DONE_CHANCE):
+                low = middle
+            else:
+                high = middle
+        return high
+
+
+def _spread(values: list[float], points: int) -> tuple[list[float], float]:
+    """At most `points` of the sorted `values`, evenly spaced, and how many values each stands for."""
+    if len(values) <= points:
+        return values, 1.0
+    step = len(values) / points
+    return [values[int(i * step)] for i in range(points)], step
+
+
+def _survival(seconds: float, mu: float, sigma: float) -> float:
+    """P(an answer takes longer than `seconds`)."""
+    if seconds <= 0:
+        return 1.0
+    return 1.0 - _NORMAL.cdf((math.log(seconds) - mu) / sigma) if sigma > 0 else float(seconds < math.exp(mu))
+
+
+def censored_fit(exact: list[float], censored: list[float], rounds: int = 12) -> tuple[float, float]:
+    """(mu, sigma) of a normal from `exact` values and values only known to be above `censored` (EM)."""
+    mu = statistics.fmean(exact)
+    sigma = max(statistics.pstdev(exact), 0.05)
+    if not censored:
+        return mu, sigma
+    for _ in range(rounds):
+        first = second = 0.0
+        for c in censored:
+            alpha = (c - mu) / sigma
+            tail = max(1.0 - _NORMAL.cdf(alpha), 1e-12)
+            mills = _NORMAL.pdf(alpha) / tail              # E[X | X > c] = mu + sigma * mills
+            mean = mu + sigma * mills
+            first += mean
+            second += sigma * sigma * (1 + alpha * mills - mills * mills) + mean * mean
+        n = len(exact) + len(censored)
+        new_mu = (sum(exact) + first) / n
+        variance = (sum(x * x for x in exact) + second) / n - new_mu * new_mu
+        mu, sigma = new_mu, max(math.sqrt(max(variance, 0.0)), 0.05)
+    return mu, sigma

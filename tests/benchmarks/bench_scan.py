@@ -1,0 +1,169 @@
+"""Scan benchmark: `shipscan scan --json` against the simulators, as a ratio to the physical bound.
+
+Prints one JSON object per scenario (and asserts nothing): the wall time from process start, the bound
+for that configuration, their ratio, the 429s (the client's count and the simulators'), and the
+conversations and LLM calls in flight (average, peak, and the average while conversations remained
+to be started), plus the scan's own ETA checks (predicted total vs the real one from 20% on).
+
+Bounds (what no client could beat on these budgets and answer times):
+- Front-bound: (Front requests - our share of a window) / (our share per second).
+- latency-bound: listing (the search pages, one after another) + the longest single answer
+  (an OpenAI answer plus its message fetch) + the sum of all answer times / the allowed concurrency.
+The bound is the larger of the two; a scenario's budgets are chosen so that one of them dominates.
+
+Scenarios (`--scenario` picks some; `--clock` adds Front's clock 3 minutes fast and slow):
+- week: the seed's headline case, first scan of one week: 120 conversations; Front 200 a minute with
+  150 ms answers; OpenAI 500 a minute (200k tokens) with 1.2 s answers. Real-time windows.
+- front: Front-bound: 2,000 conversations at 120 a minute (time runs 10x faster: 120 per 6 s window);
+  OpenAI's budget out of the way.
+- llm: LLM-bound with a heavy tail: 600 conversations, answers median 1.5 s, lognormal sigma 1.0; the
+  Front and OpenAI budgets out of the way.
+
+Run: python tests/benchmarks/bench_scan.py [--scenario week front llm] [--clock] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from desktop.sim import DEMO_KEYS, SimConfig, start_simulators  # noqa: E402
+from desktop.sim.workspace import generate_workspace  # noqa: E402
+
+BUDGET_SHARE = 0.8          # the app's default share of Front's company budget
+BATCH_SIZE, BATCHES = 50, 3
+CLOCK_OFFSET = 180.0
+
+
+@dataclass
+class Scenario:
+    name: str
+    conversations: int
+    days: int
+    front_per_minute: int
+    front_window: float
+    front_ms: float
+    openai_ms: float
+    openai_sigma: float
+    openai_rpm: int
+    openai_tpm: int
+    openai_window: float = 60.0
+    clock_offset: float = 0.0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def config(self) -> SimConfig:
+        cfg = SimConfig()
+        front, openai = cfg.front, cfg.openai
+        front.rate_limit_per_minute, front.window_seconds = self.front_per_minute, self.front_window
+        front.latency.median_ms, front.latency.tail_probability = self.front_ms, 0.0
+        front.clock_offset_seconds = self.clock_offset
+        openai.requests_per_minute, openai.tokens_per_minute = self.openai_rpm, self.openai_tpm
+        openai.window_seconds = self.openai_window
+        openai.latency.median_ms, openai.latency.spread = self.openai_ms, self.openai_sigma
+        openai.latency.tail_probability = 0.0
+        return cfg
+
+
+SCENARIOS = {
+    "week": Scenario("week", 120, 7, 200, 60.0, 150.0, 1200.0, 0.35, 500, 200_000),
+    "front": Scenario("front", 2000, 30, 120, 6.0, 150.0, 1200.0, 0.35, 100_000, 100_000_000, 6.0),
+    "llm": Scenario("llm", 600, 30, 100_000, 60.0, 150.0, 1500.0, 1.0, 30_000, 150_000_000),
+}
+
+
+def run_scan(scenario: Scenario, workdir: Path) -> dict[str, Any]:
+    workspace = generate_workspace(seed=11, conversations=scenario.conversations, days=scenario.days)
+    sims = start_simulators(workspace, scenario.config())
+    env = {**os.environ, "FRONT_API_URL": sims.front_url, "FRONT_API_TOKEN": DEMO_KEYS["front"],
+           "OPENAI_BASE_URL": sims.openai_url, "OPENAI_API_KEY": DEMO_KEYS["openai"],
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "XDG_DATA_HOME": str(workdir),
+           "XDG_CONFIG_HOME": str(workdir), "XDG_CACHE_HOME": str(workdir)}
+    env.pop("SHIP24_API_KEY", None)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(workspace.start - 86400))
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(workspace.end + 86400))
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    command = [sys.executable, *profile, "-m", "desktop", "scan", "--json", "--since", since, "--until", until,
+               "--db", str(workdir / f"{scenario.name}.sqlite3"), "--batch-size", str(BATCH_SIZE),
+               "--concurrent-batches", str(BATCHES)]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
+        wall = time.monotonic() - started
+    finally:
+        sims.front.stop()
+        sims.openai.stop()
+        sims.ship24.stop()
+    if done.returncode != 0:
+        raise SystemExit(f"{scenario.name}: scan failed ({done.returncode}): {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout)
+    return figures(scenario, summary, wall, sims)
+
+
+def bounds(scenario: Scenario, summary: dict[str, Any], sims: Any) -> dict[str, float]:
+    share = BUDGET_SHARE * scenario.front_per_minute
+    requests = summary["front_requests"]
+    front_bound = max(0.0, (requests - share) / (share / scenario.front_window))
+    front_lat = sims.front.log.latency_by_route
+    llm_lat = sims.openai.log.latency_by_route.get("POST /v1/chat/completions", {"total": 0.0, "max": 0.0})
+    search = front_lat.get("GET /conversations/search/{query}", {"total": 0.0})
+    fetches = front_lat.get("GET /conversations/{id}/messages", {"total": 0.0, "max": 0.0})
+    concurrency = BATCH_SIZE * BATCHES
+    latency_bound = (search["total"] + llm_lat["max"] + fetches["max"]
+                     + (llm_lat["total"] + fetches["total"]) / concurrency)
+    return {"front_bound": round(front_bound, 2), "latency_bound": round(latency_bound, 2),
+            "bound": round(max(front_bound, latency_bound), 2)}
+
+
+def eta_error(summary: dict[str, Any]) -> float | None:
+    """The largest |predicted total - real total| / real total among the ETA checks from 20% done on."""
+    checks = [c for c in summary.get("eta_checks", []) if c["done_fraction"] >= 0.2]
+    total = summary["seconds"]
+    errors = [abs(c["predicted_total"] - total) / total for c in checks if total > 0]
+    return round(max(errors), 3) if errors else None
+
+
+def figures(scenario: Scenario, summary: dict[str, Any], wall: float, sims: Any) -> dict[str, Any]:
+    limits = bounds(scenario, summary, sims)
+    return {
+        "scenario": scenario.name, "clock_offset_s": scenario.clock_offset,
+        "conversations_listed": summary["conversations_listed"],
+        "conversations_failed": summary["conversations_failed"],
+        "wall_s": round(wall, 2), "scan_s": summary["seconds"], **limits,
+        "ratio": round(wall / limits["bound"], 3) if limits["bound"] else None,
+        "front_requests": summary["front_requests"], "llm_calls": summary["llm_calls"],
+        "front_429s": summary["front_429s"], "llm_429s": summary["llm_429s"],
+        "sim_429s": sims.front.log.rate_limited + sims.openai.log.rate_limited,
+        "concurrency": summary.get("concurrency"), "eta_max_error_from_20pct": eta_error(summary),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS), default=["week", "front", "llm"])
+    parser.add_argument("--clock", action="store_true", help="also with Front's clock 3 min fast and slow")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    offsets = [0.0, CLOCK_OFFSET, -CLOCK_OFFSET] if args.clock else [0.0]
+    print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}))
+    for name in args.scenario:
+        for offset in offsets:
+            for _ in range(args.repeat):
+                scenario = SCENARIOS[name]
+                scenario = Scenario(**{**scenario.__dict__, "clock_offset": offset})
+                with tempfile.TemporaryDirectory(prefix="bench-scan-") as workdir:
+                    print(json.dumps(run_scan(scenario, Path(workdir))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

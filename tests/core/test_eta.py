@@ -1,0 +1,82 @@
+"""The scan's ETA, fed by a simulated run on a fake clock: the window's slots, answer times drawn from a
+log-normal, and optionally a budget that lets only so many start per window (Front-bound)."""
+
+from __future__ import annotations
+
+import heapq
+import random
+
+from desktop.core.eta import Eta
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def simulate(n: int, slots: int, median: float, sigma: float, per_window: int | None = None,
+             window: float = 6.0, seed: int = 1) -> list[tuple[float, float]]:
+    """Run n conversations; returns (fraction done, predicted total) at every finish, then the real total."""
+    rng = random.Random(seed)
+    clock = Clock()
+    eta = Eta(clock)
+    running: list[tuple[float, int]] = []
+    started = done = 0
+    window_start, in_window = 0.0, 0
+    predictions = []
+
+    def start_more():
+        nonlocal started, window_start, in_window
+        while started < n and len(running) < slots:
+            if per_window is not None:
+                if clock.now >= window_start + window:
+                    window_start, in_window = clock.now - (clock.now - window_start) % window, 0
+                if in_window >= per_window:
+                    return
+                in_window += 1
+            eta.conversation_started(str(started))
+            heapq.heappush(running, (clock.now + median * rng.lognormvariate(0.0, sigma), started))
+            started += 1
+
+    start_more()
+    while running or started < n:
+        next_window = window_start + window if per_window is not None and started < n else float("inf")
+        end, key = running[0] if running else (float("inf"), -1)
+        if next_window < end and len(running) < slots:
+            clock.now = next_window
+            start_more()
+            continue
+        heapq.heappop(running)
+        clock.now = end
+        eta.conversation_finished(str(key))
+        done += 1
+        start_more()
+        left = eta.seconds_left(n)
+        if left is not None:
+            predictions.append((done / n, clock.now + left))
+    return [(f, p / clock.now) for f, p in predictions]
+
+
+def worst_after(predictions, fraction=0.2) -> float:
+    return max(abs(ratio - 1.0) for f, ratio in predictions if f >= fraction)
+
+
+def test_steady_answers():
+    assert worst_after(simulate(600, 150, 1.5, 0.35)) <= 0.25
+
+
+def test_front_bound_bursts():
+    assert worst_after(simulate(2000, 150, 1.2, 0.35, per_window=96)) <= 0.25
+
+
+def test_heavy_tail_is_anticipated_as_well_as_it_can_be():
+    """Answers with sigma 1.0: the end is the slowest of ~500 answers, a random extreme that no estimator
+    foresees within 25% every time. Over 12 runs the median worst error from half-way on stays under 40%
+    (the app's former `left / rate` was off by 63-89% there, median 77%: it never sees the tail coming)."""
+    import statistics
+
+    errors = [worst_after(simulate(600, 150, 1.5, 1.0, seed=seed), 0.5) for seed in range(1, 13)]
+    print(f"heavy tail, worst error from 50% per run: {[round(e, 2) for e in errors]}")
+    assert statistics.median(errors) <= 0.40
