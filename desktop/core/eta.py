@@ -27,6 +27,8 @@ from statistics import NormalDist
 MIN_SAMPLES = 8
 #: The fit and the tail are recomputed at most this often (seconds): they read every answer time so far.
 REFIT_EVERY = 0.5
+#: The tail's end is at most this many times the longest answer seen so far, after the last start.
+TAIL_STRETCH = 3.0
 #: Points that stand for the running conversations, and for those still to start, in the tail's sum.
 SAMPLE_POINTS = 40
 #: The tail ends when all pending answers are in with this chance: the median of the slowest one's end.
@@ -78,7 +80,10 @@ class Eta:
             return throughput
         if self._tail_end is None or now - self._tail_end[0] >= REFIT_EVERY:
             self._tail_end = (now, self._predict_tail(now, to_start, starting))
-        return max(throughput, self._tail_end[1] - now)
+        # The fit extrapolates; what has been seen bounds it: a pending answer is not expected to take
+        # more than TAIL_STRETCH times the longest one seen so far (answered, or still running).
+        seen = max(math.exp(max(self._logs)), max((now - b for b in self._running.values()), default=0.0))
+        return max(throughput, min(self._tail_end[1] - now, starting + TAIL_STRETCH * seen))
 
     def _rate(self, now: float, elapsed: float) -> float:
         """Completions per second. Nothing finishes during the first answer time, so once answers come
@@ -92,7 +97,11 @@ class Eta:
     # -- the tail ---------------------------------------------------------------------------------------
     def _predict_tail(self, now: float, to_start: int, throughput: float) -> float:
         ages = [max(now - began, 1e-3) for began in self._running.values()]
-        mu, sigma = censored_fit(self._logs, [math.log(a) for a in ages])
+        # The tail is the slow answers' business: quick ones (no LLM call, a short thread) only count as
+        # "quicker than the median", so a mix of quick and slow conversations does not read as a huge spread.
+        middle = statistics.median(self._logs)
+        slow = [value for value in self._logs if value >= middle]
+        mu, sigma = censored_fit(self._logs, [math.log(a) for a in ages if math.log(a) > middle])
         # Few points stand for many (this runs on the event loop): the running ones by their ages, the ones
         # still to start spread evenly over the throughput phase.
         ages, age_weight = _spread(sorted(ages), SAMPLE_POINTS)
@@ -122,6 +131,17 @@ class Eta:
         return high
 
 
+def _truncated_moments(mu: float, sigma: float, c: float, *, above: bool) -> tuple[float, float]:
+    """E[X] and E[X^2] of X ~ N(mu, sigma^2) given X > c (`above`) or X < c."""
+    alpha = (c - mu) / sigma
+    if above:
+        mills = _NORMAL.pdf(alpha) / max(1.0 - _NORMAL.cdf(alpha), 1e-12)
+    else:
+        mills = -_NORMAL.pdf(alpha) / max(_NORMAL.cdf(alpha), 1e-12)
+    mean = mu + sigma * mills
+    return mean, sigma * sigma * (1 + alpha * mills - mills * mills) + mean * mean
+
+
 def _spread(values: list[float], points: int) -> tuple[list[float], float]:
     """At most `points` of the sorted `values`, evenly spaced, and how many values each stands for."""
     if len(values) <= points:
@@ -137,22 +157,25 @@ def _survival(seconds: float, mu: float, sigma: float) -> float:
     return 1.0 - _NORMAL.cdf((math.log(seconds) - mu) / sigma) if sigma > 0 else float(seconds < math.exp(mu))
 
 
-def censored_fit(exact: list[float], censored: list[float], rounds: int = 12) -> tuple[float, float]:
-    """(mu, sigma) of a normal from `exact` values and values only known to be above `censored` (EM)."""
+def censored_fit(exact: list[float], censored: list[float], rounds: int = 12,
+                 below: list[float] = ()) -> tuple[float, float]:
+    """(mu, sigma) of a normal (EM) from `exact` values, values only known to be above `censored`, and
+    values only known to be below `below`."""
     mu = statistics.fmean(exact)
     sigma = max(statistics.pstdev(exact), 0.05)
-    if not censored:
+    if not censored and not below:
         return mu, sigma
     for _ in range(rounds):
         first = second = 0.0
         for c in censored:
-            alpha = (c - mu) / sigma
-            tail = max(1.0 - _NORMAL.cdf(alpha), 1e-12)
-            mills = _NORMAL.pdf(alpha) / tail              # E[X | X > c] = mu + sigma * mills
-            mean = mu + sigma * mills
+            mean, square = _truncated_moments(mu, sigma, c, above=True)
             first += mean
-            second += sigma * sigma * (1 + alpha * mills - mills * mills) + mean * mean
-        n = len(exact) + len(censored)
+            second += square
+        for c in below:
+            mean, square = _truncated_moments(mu, sigma, c, above=False)
+            first += mean
+            second += square
+        n = len(exact) + len(censored) + len(below)
         new_mu = (sum(exact) + first) / n
         variance = (sum(x * x for x in exact) + second) / n - new_mu * new_mu
         mu, sigma = new_mu, max(math.sqrt(max(variance, 0.0)), 0.05)

@@ -73,10 +73,12 @@ def test_front_bound_bursts():
 
 def test_heavy_tail_is_anticipated_as_well_as_it_can_be():
     """Answers with sigma 1.0: the end is the slowest of ~500 answers, a random extreme that no estimator
-    foresees within 25% every time. Over 12 runs the median worst error from half-way on stays under 40%
-    (the app's former `left / rate` was off by 63-89% there, median 77%: it never sees the tail coming)."""
+    foresees within 25% every time, and the ETA never promises more than 3x the longest answer seen so far
+    (so a mix of quick and slow conversations cannot make it cry wolf). Over 12 runs the median worst error
+    from half-way on stays under 55% (measured: 50%); the app's former `left / rate` was off by 63-89%
+    there, median 77%: it never sees the tail coming."""
     import statistics
 
     errors = [worst_after(simulate(600, 150, 1.5, 1.0, seed=seed), 0.5) for seed in range(1, 13)]
     print(f"heavy tail, worst error from 50% per run: {[round(e, 2) for e in errors]}")
-    assert statistics.median(errors) <= 0.40
+    assert statistics.median(errors) <= 0.55
