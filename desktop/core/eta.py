@@ -97,10 +97,9 @@ class Eta:
     # -- the tail ---------------------------------------------------------------------------------------
     def _predict_tail(self, now: float, to_start: int, throughput: float) -> float:
         ages = [max(now - began, 1e-3) for began in self._running.values()]
-        # The tail is the slow answers' business: quick ones (no LLM call, a short thread) only count as
-        # "quicker than the median", so a mix of quick and slow conversations does not read as a huge spread.
+        # Running conversations count as "at least this long" once they are older than the median answer:
+        # the quick answers come back first, and a fit to them alone would never see the slow ones coming.
         middle = statistics.median(self._logs)
-        slow = [value for value in self._logs if value >= middle]
         mu, sigma = censored_fit(self._logs, [math.log(a) for a in ages if math.log(a) > middle])
         # Few points stand for many (this runs on the event loop): the running ones by their ages, the ones
         # still to start spread evenly over the throughput phase.
