@@ -130,13 +130,10 @@ class Eta:
         return high
 
 
-def _truncated_moments(mu: float, sigma: float, c: float, *, above: bool) -> tuple[float, float]:
-    """E[X] and E[X^2] of X ~ N(mu, sigma^2) given X > c (`above`) or X < c."""
+def _truncated_moments(mu: float, sigma: float, c: float) -> tuple[float, float]:
+    """E[X] and E[X^2] of X ~ N(mu, sigma^2) given X > c."""
     alpha = (c - mu) / sigma
-    if above:
-        mills = _NORMAL.pdf(alpha) / max(1.0 - _NORMAL.cdf(alpha), 1e-12)
-    else:
-        mills = -_NORMAL.pdf(alpha) / max(_NORMAL.cdf(alpha), 1e-12)
+    mills = _NORMAL.pdf(alpha) / max(1.0 - _NORMAL.cdf(alpha), 1e-12)     # the inverse Mills ratio
     mean = mu + sigma * mills
     return mean, sigma * sigma * (1 + alpha * mills - mills * mills) + mean * mean
 
@@ -156,25 +153,19 @@ def _survival(seconds: float, mu: float, sigma: float) -> float:
     return 1.0 - _NORMAL.cdf((math.log(seconds) - mu) / sigma) if sigma > 0 else float(seconds < math.exp(mu))
 
 
-def censored_fit(exact: list[float], censored: list[float], rounds: int = 12,
-                 below: list[float] = ()) -> tuple[float, float]:
-    """(mu, sigma) of a normal (EM) from `exact` values, values only known to be above `censored`, and
-    values only known to be below `below`."""
+def censored_fit(exact: list[float], censored: list[float], rounds: int = 12) -> tuple[float, float]:
+    """(mu, sigma) of a normal (EM) from `exact` values and values only known to be above `censored`."""
     mu = statistics.fmean(exact)
     sigma = max(statistics.pstdev(exact), 0.05)
-    if not censored and not below:
+    if not censored:
         return mu, sigma
     for _ in range(rounds):
         first = second = 0.0
         for c in censored:
-            mean, square = _truncated_moments(mu, sigma, c, above=True)
+            mean, square = _truncated_moments(mu, sigma, c)
             first += mean
             second += square
-        for c in below:
-            mean, square = _truncated_moments(mu, sigma, c, above=False)
-            first += mean
-            second += square
-        n = len(exact) + len(censored) + len(below)
+        n = len(exact) + len(censored)
         new_mu = (sum(exact) + first) / n
         variance = (sum(x * x for x in exact) + second) / n - new_mu * new_mu
         mu, sigma = new_mu, max(math.sqrt(max(variance, 0.0)), 0.05)

@@ -82,3 +82,15 @@ def test_heavy_tail_is_anticipated_as_well_as_it_can_be():
     errors = [worst_after(simulate(600, 150, 1.5, 1.0, seed=seed), 0.5) for seed in range(1, 13)]
     print(f"heavy tail, worst error from 50% per run: {[round(e, 2) for e in errors]}")
     assert statistics.median(errors) <= 0.55
+
+
+def test_censored_fit_recovers_a_normal_from_its_quick_half():
+    """Only values under 0 were seen whole; the rest are known to be above their age so far."""
+    from desktop.core.eta import censored_fit
+
+    rng = random.Random(7)
+    draws = [rng.gauss(1.0, 2.0) for _ in range(4000)]
+    exact = [d for d in draws if d < 0.0]
+    censored = [0.0 for d in draws if d >= 0.0]
+    mu, sigma = censored_fit(exact, censored)
+    assert abs(mu - 1.0) < 0.15 and abs(sigma - 2.0) < 0.15
