@@ -231,13 +231,21 @@ class _Judge:
 
     def __init__(self, run_id: int | None, shipments: int, approve_all_by_hand: bool, caps: policy.Caps) -> None:
         self.approve_all_by_hand, self.caps = approve_all_by_hand, caps
+        self._run_id, self._shipments = run_id, shipments
+        self.usage: policy.Usage | None = None
+
+    def _count(self) -> policy.Usage:
+        """The caps' counts, read when the first new shipment is judged (most conversations have none:
+        they cost no query)."""
         auto = ShipmentRow.select().where(ShipmentRow.review_state == "auto")
-        this_scan = auto.where(ShipmentRow.run == run_id).count() if run_id is not None else 0
+        this_scan = auto.where(ShipmentRow.run == self._run_id).count() if self._run_id is not None else 0
         last_day = auto.where(ShipmentRow.found_at >= utcnow() - 86400.0).count()
-        self.usage = policy.Usage(conversation_shipments=shipments, this_scan=this_scan, last_day=last_day)
+        return policy.Usage(conversation_shipments=self._shipments, this_scan=this_scan, last_day=last_day)
 
     def __call__(self, shipment: ExtractedShipment) -> tuple[str, tuple[str, ...]]:
         """(review state, flags to store: the shipment's plus the hold flag)."""
+        if self.usage is None:
+            self.usage = self._count()
         decision = policy.decide(shipment, self.approve_all_by_hand, self.usage, self.caps)
         if decision.state == "auto":
             u = self.usage
