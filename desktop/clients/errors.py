@@ -10,7 +10,9 @@
           ├── RateLimited            429; `.retry_after` seconds (>= the client's floor)
           └── ServerError            5xx
 
-`ApiError.temporary` says whether retrying the same request later may succeed.
+`ApiError.temporary` says whether retrying the same request later may succeed; `ApiError.permanent` says
+that no other request to the service can succeed either (a refused key, an account out of quota): callers
+stop at the first such answer and raise `ServiceRefused`, one line naming the service.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class ApiError(ExpectedError):
     """A failure talking to `service` ("front", "openai", "ship24")."""
 
     temporary = False
+    #: True when every request to this service would fail the same way (see the module docstring).
+    permanent = False
 
     def __init__(self, service: str, message: str) -> None:
         super().__init__(f"{service}: {message}")
@@ -64,6 +68,8 @@ class ApiStatusError(ApiError):
 class AuthError(ApiStatusError):
     """The key was refused (401/403, or Ship24's auth_* codes)."""
 
+    permanent = True
+
 
 class NotFound(ApiStatusError):
     """The resource does not exist (404)."""
@@ -81,3 +87,28 @@ class RateLimited(ApiStatusError):
 
 class ServerError(ApiStatusError):
     """5xx from the service."""
+
+
+#: How users know the services.
+SERVICE_NAMES = {"front": "Front", "openai": "OpenAI", "ship24": "Ship24"}
+
+
+class ServiceRefused(ExpectedError):
+    """A service refused us as a whole (`cause.permanent`): the scan or refresh stops at the first one.
+
+    The message is one line, e.g. "OpenAI refused the key (HTTP 401): Incorrect API key provided: ...".
+    """
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(_refusal_text(cause))
+        self.cause = cause
+        self.service = cause.service
+
+
+def _refusal_text(cause: ApiError) -> str:
+    name = SERVICE_NAMES.get(cause.service, cause.service)
+    if not isinstance(cause, ApiStatusError):
+        return f"{name} refused the request: {cause.message}"
+    what = "the key" if isinstance(cause, AuthError) else "the request"
+    code = f" {cause.code}" if cause.code and not isinstance(cause, AuthError) else ""
+    return f"{name} refused {what} (HTTP {cause.status}{code}): {cause.detail}"

@@ -22,6 +22,11 @@ is raised as the `desktop.clients.errors` family (service "openai"):
     RateLimited (QuotaExceeded: temporary=False), ServerError, AuthError, NotFound, ApiStatusError,
     ApiTimeout, ApiConnectionError, MalformedResponse (Refused, CutOff: the model's answer itself was bad)
 
+A refusal of the key (401/403) or of the account (`insufficient_quota`) is `permanent`: the client
+remembers it (`refusal`) and every later `parse` raises it at once without sending, so the calls queued
+behind the first refusal cost nothing. `forget_refusal()` clears it (a new scan asks again: the key may
+have been fixed or the account topped up meanwhile).
+
 Keys are never logged.
 """
 
@@ -66,6 +71,8 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 class QuotaExceeded(RateLimited):
     """429 `insufficient_quota`: the account is out of credit. Retrying later does not help."""
+
+    permanent = True
 
     @property
     def temporary(self) -> bool:  # type: ignore[override]
@@ -174,6 +181,8 @@ class LlmClient:
                                        max_attempts=self.max_retries + 1, jitter=0.5)
         self.stats = LlmStats()
         self.pacer = LlmPacer(rpm, tpm, period=rate_period, on_wait=on_wait)
+        #: The first permanent refusal (see the module docstring), raised by every later call.
+        self.refusal: ApiError | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, api_key: str, *, on_wait: WaitCallback | None = None,
@@ -182,6 +191,10 @@ class LlmClient:
         "responses") when the settings have it (default "chat")."""
         return cls(settings.openai_url, api_key, settings.model, on_wait=on_wait,
                    api=getattr(settings, "llm_api", "chat") or "chat", **kwargs)
+
+    def forget_refusal(self) -> None:
+        """Let the next call ask the server again after a permanent refusal."""
+        self.refusal = None
 
     async def aclose(self) -> None:
         """Close the HTTP connections (call before the event loop closes)."""
@@ -197,15 +210,20 @@ class LlmClient:
 
         Raises:
             ApiError: a subclass from `desktop.clients.errors` (or QuotaExceeded/Refused/CutOff) once retries
-                are exhausted or the error is not temporary.
+                are exhausted or the error is not temporary; at once, unsent, after a permanent refusal.
         """
         usage = usage if usage is not None else CallUsage()
         if cost is None:
             cost = (len(instructions) + len(text)) // 4
         out_budget = self.max_output_tokens
         for attempt in range(self.max_retries + 1):
+            if self.refusal is not None:
+                raise self.refusal
             # Servers count the output budget against TPM too (OpenAI and the simulator do).
             ticket = await self.pacer.pace(cost + (out_budget or 500))
+            if self.refusal is not None:     # it came while this call waited for its budget
+                self.pacer.settle(ticket)
+                raise self.refusal
             try:
                 return await self._attempt(instructions, text, schema, out_budget, usage, ticket)
             except _Retry as retry:
@@ -221,6 +239,8 @@ class LlmClient:
             except ApiError as err:          # not worth retrying (401, 404, 400, quota, a long retry-after)
                 self._count_error("auth" if isinstance(err, AuthError) else
                                   "rate_limited" if isinstance(err, RateLimited) else "status")
+                if err.permanent and self.refusal is None:
+                    self.refusal = err
                 self.stats.failures += 1
                 raise
         raise AssertionError("unreachable")

@@ -5,7 +5,8 @@
 
 DATE is YYYY-MM-DD (midnight UTC) or an ISO datetime (UTC unless it carries an offset); `--until` is
 exclusive and defaults to now. With `--demo` and no dates the whole demo workspace is scanned.
-A progress bar goes to stderr on a terminal; `--json` prints ONE summary object on stdout.
+A progress bar goes to stderr on a terminal, plain progress lines (about every 15 s, and for long
+rate-limit waits) when stderr is a file or a pipe; `--json` prints ONE summary object on stdout.
 Exit codes: 0 done (conversations that failed are retried by the next scan), 1 the run failed,
 2 configuration error (e.g. a missing key, named in the message), 130 interrupted.
 The scan only queues registrations; the app's background worker or `shipscan retry --all` registers them
@@ -20,8 +21,10 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from desktop import log as applog
 from desktop.core.events import ErrorReported, Event, Progress, RateLimitWait, RunStarted
 from desktop.errors import ConfigurationError
 
@@ -98,10 +101,13 @@ async def _scan(args: argparse.Namespace) -> int:
                             batch_size=args.batch_size or svc.settings.batch_size,
                             concurrent_batches=args.concurrent_batches or svc.settings.concurrent_batches,
                             extractor=extractor.name, rescan=args.rescan)
-        view = ProgressView(sys.stderr, enabled=sys.stderr.isatty())
+        view = ProgressView(sys.stderr, terminal=sys.stderr.isatty())
         svc.relay.sink = view
-        summary = await Scanner(svc.front, extractor, view, settings=svc.settings, llm=svc.llm).run(params)
-        view.close()
+        view.start()
+        try:
+            summary = await Scanner(svc.front, extractor, view, settings=svc.settings, llm=svc.llm).run(params)
+        finally:
+            view.close()
         if args.json:
             print(json.dumps(summary, sort_keys=False))
         else:
@@ -131,50 +137,121 @@ def _range(args: argparse.Namespace, svc: Any) -> tuple[float, float]:
 
 
 class ProgressView:
-    """The terminal sink: a one-line progress bar on stderr (only on a TTY) and error lines."""
+    """The scan's stderr sink.
 
-    def __init__(self, stream: TextIO, *, enabled: bool) -> None:
+    On a terminal (`terminal=True`): a one-line bar redrawn in place, and error lines. Elsewhere (a log
+    file, a pipe, a service manager): plain lines, so a long wait is visible where nobody watches a bar:
+    a progress line at most every `interval` seconds, and at least that often while the scan runs once
+    `start()` has started the heartbeat (a service that never answers sends no events to react to); a
+    line for each new rate-limit wait of `long_wait` seconds or more. Both: one "scan failed: ..." line
+    when the run fails. Nothing goes to stdout (`--json` stays one object there).
+    """
+
+    def __init__(self, stream: TextIO, *, terminal: bool, interval: float = 15.0, long_wait: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._stream = stream
-        self._enabled = enabled
-        self._last = 0.0
+        self._terminal = terminal
+        self._interval = interval
+        self._long_wait = long_wait
+        self._clock = clock
+        self._started = self._last_line = clock()
+        self._last_bar = 0.0
         self._wait = ""
         self._drawn = False
+        self._latest: Progress | None = None
+        #: When each service's latest reported wait ends (clock time), so a wait reported by every
+        #: caller held by it is printed once.
+        self._waits_until: dict[str, float] = {}
+        self._heartbeat: asyncio.Task | None = None
 
     def __call__(self, event: Event) -> None:
-        if not self._enabled:
-            return
-        if isinstance(event, RunStarted) and event.resumed:
+        if isinstance(event, ErrorReported) and event.where == "scan":
+            self._line(f"scan failed: {event.message}")
+        elif isinstance(event, RunStarted) and event.resumed:
             self._line(f"resuming run {event.run_id}")
+        elif self._terminal:
+            self._on_terminal(event)
         elif isinstance(event, RateLimitWait):
+            self._log_wait(event)
+        elif isinstance(event, Progress):
+            self._latest = event
+            if self._clock() - self._last_line >= self._interval:
+                self._log_progress()
+
+    def start(self) -> None:
+        """Start the heartbeat (plain mode only; call inside the running event loop)."""
+        if not self._terminal and self._heartbeat is None:
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
+        if self._terminal and self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+
+    # -- a terminal ---------------------------------------------------------------------------------------
+    def _on_terminal(self, event: Event) -> None:
+        if isinstance(event, RateLimitWait):
             self._wait = f" (waiting {event.seconds:.0f} s for {event.service})"
         elif isinstance(event, ErrorReported):
             self._line(f"error: {event.where}: {event.message}")
         elif isinstance(event, Progress):
-            now = time.monotonic()
-            if now - self._last >= 0.1 or (event.listing_complete and event.done == event.listed):
-                self._last = now
+            now = self._clock()
+            if now - self._last_bar >= 0.1 or (event.listing_complete and event.done == event.listed):
+                self._last_bar = now
                 self._bar(event)
 
     def _bar(self, p: Progress) -> None:
         total = max(p.listed, 1)
         filled = int(30 * p.done / total)
-        more = "" if p.listing_complete else "+"
-        left = f", ~{p.eta_seconds:.0f} s left" if p.eta_seconds is not None and p.done < p.listed else ""
-        text = (f"\r[{'#' * filled}{'.' * (30 - filled)}] {p.done}/{p.listed}{more} conversations, "
-                f"{p.shipments} shipments, {p.failed} failed, {p.elapsed:.0f} s{left}{self._wait}")
+        text = (f"\r[{'#' * filled}{'.' * (30 - filled)}] {_figures(p)}, {p.elapsed:.0f} s{_left(p)}"
+                f"{self._wait}")
         self._wait = ""
         self._stream.write(text.ljust(100))
         self._stream.flush()
         self._drawn = True
 
-    def _line(self, text: str) -> None:
-        self._stream.write(("\n" if self._drawn else "") + text + "\n")
-        self._drawn = False
+    # -- a log --------------------------------------------------------------------------------------------
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.05, self._last_line + self._interval - self._clock()))
+            if self._clock() - self._last_line >= self._interval:
+                self._log_progress()
 
-    def close(self) -> None:
-        if self._enabled and self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
+    def _log_progress(self) -> None:
+        p, now = self._latest, self._clock()
+        done = f"{_figures(p)}{_left(p)}" if p is not None else "no conversation finished yet"
+        waits = [f"{service} for {until - now:.0f} s more" for service, until in self._waits_until.items()
+                 if until - now >= 1.0]
+        self._line(f"progress: {done}, {now - self._started:.0f} s"
+                   + (f" (waiting: {', '.join(waits)})" if waits else ""))
+
+    def _log_wait(self, event: RateLimitWait) -> None:
+        until = self._clock() + event.seconds
+        if until <= self._waits_until.get(event.service, 0.0) + 1.0:
+            return   # the same wait, reported by another caller it holds
+        self._waits_until[event.service] = until
+        if event.seconds >= self._long_wait:
+            self._line(f"waiting {event.seconds:.0f} s for {event.service}: {event.reason}")
+
+    def _line(self, text: str) -> None:
+        self._stream.write(("\n" if self._drawn else "") + (applog.redact(text) or "") + "\n")
+        self._stream.flush()
+        self._drawn = False
+        self._last_line = self._clock()
+
+
+def _figures(p: Progress) -> str:
+    more = "" if p.listing_complete else "+"
+    return f"{p.done}/{p.listed}{more} conversations, {p.shipments} shipments, {p.failed} failed"
+
+
+def _left(p: Progress | None) -> str:
+    if p is None or p.eta_seconds is None or p.done >= p.listed:
+        return ""
+    return f", ~{p.eta_seconds:.0f} s left"
 
 
 def _print_human(s: dict, db_path: Any) -> None:

@@ -47,6 +47,7 @@ class Eta:
     _finished: int = 0
     _tail_end: tuple[float, float] | None = None            # (when computed, predicted end of the tail)
     _first_end: float | None = None                          # when the first conversation finished
+    _typical: tuple[float, float] | None = None              # (when computed, the median answer time)
 
     def __post_init__(self) -> None:
         self.started_at = self.clock()
@@ -73,7 +74,9 @@ class Eta:
         to_start = max(0, expected_total - self._started)
         if not to_start and not self._running:
             return 0.0
-        typical = math.exp(statistics.median(self._logs)) if self._logs else 0.0
+        if self._typical is None or now - self._typical[0] >= REFIT_EVERY:
+            self._typical = (now, math.exp(statistics.median(self._logs)) if self._logs else 0.0)
+        typical = self._typical[1]
         starting = to_start / self._rate(now, elapsed)          # until the last one has started
         throughput = starting + (typical if to_start else 0.0)
         if len(self._logs) < MIN_SAMPLES:

@@ -27,7 +27,9 @@
    rescues context-poor candidates, the engine keeps the floor.
 
 A failed call (after the client's retries) raises `ExtractionFailed(reason)` carrying the tokens and calls
-spent, unless `fallback=True`, which returns the engine's shipments with a note instead.
+spent, unless `fallback=True`, which returns the engine's shipments with a note instead. A permanent
+refusal (`ApiError.permanent`: a wrong key, no quota) is raised as it is, fallback or not: it is not about
+this conversation, and the caller stops the whole scan on it.
 """
 
 from __future__ import annotations
@@ -172,7 +174,8 @@ class LlmExtractor:
         self.prompt = prompt if prompt is not None else load_prompt()
 
     async def extract(self, conversation: Conversation) -> ExtractionResult:
-        """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails (see docstring)."""
+        """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails, the ApiError itself
+        when it is permanent (see the module docstring)."""
         # The engine is CPU-bound (a 130-message thread takes a second or two): a worker thread keeps the
         # event loop (and the GUI on qasync) responsive meanwhile.
         prepared, engine, plausible = await run_cpu_bound(engine_pass, conversation, self.token_budget,
@@ -185,6 +188,8 @@ class LlmExtractor:
             reply = await self.llm.parse(self.prompt, user_message(prepared), ShipmentList,
                                          cost=prepared.token_estimate + len(self.prompt) // 4, usage=usage)
         except ApiError as err:
+            if err.permanent:
+                raise
             return self._failed(err, usage, engine, prepared.truncated)
         # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
         kept, notes, invented = await run_cpu_bound(

@@ -20,6 +20,11 @@ Contracts:
 - Cancel (`scanner.cancel()` or cancelling the task running `run`) stops within a moment: every
   conversation is either committed (the commit is one synchronous transaction, never interrupted) or
   untouched. A cancelled, failed or killed run is resumed by the next run over the same range.
+- A permanent refusal (a wrong Front or OpenAI key, OpenAI's `insufficient_quota`: `ApiError.permanent`)
+  stops the run at the first one: the listing and every conversation in flight are cancelled, none is
+  recorded as failed for it, and the run ends FAILED with one line naming the service
+  (`ServiceRefused`, e.g. "OpenAI refused the key (HTTP 401): ..."). Other errors fail only their
+  conversation, which the next scan tries again.
 - DB writes run synchronously on the event-loop thread (short transactions; no thread hand-offs).
 """
 
@@ -31,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from desktop.clients.errors import ApiError
+from desktop.clients.errors import ApiError, ServiceRefused
 from desktop.core import policy
 from desktop.core.batching import Batch, RunCounts, stats_delta
 from desktop.core.eta import Eta
@@ -104,6 +109,7 @@ class _Run:
     #: Batches whose first conversation started and whose last has not finished, by number.
     open_batches: dict[int, Batch] = field(default_factory=dict)
     eta: Eta | None = None
+    lister: asyncio.Task | None = None
     #: The ETA as predicted at each 5% of the conversations done (the summary's `eta_checks`).
     eta_checks: list[dict] = field(default_factory=list)
 
@@ -126,6 +132,7 @@ class Scanner:
         self._clock = clock
         self._work: asyncio.Task | None = None
         self._cancel_requested = False
+        self._lane: asyncio.Lock | None = None
 
     def cancel(self) -> None:
         """Stop the running scan soon; `run` then returns a summary with state "cancelled"."""
@@ -143,12 +150,16 @@ class Scanner:
     async def run(self, params: ScanParams) -> RunSummary:
         """Scan `params`; returns the summary. Cancelling the calling task stops the scan and re-raises."""
         run = self._open_run(params)
+        self._lane = asyncio.Lock()         # per run: a scanner may outlive an event loop (tests)
         front_before = self._front.stats.snapshot()
         llm_before = self._llm_429s()
         previous_wait = getattr(self._front, "on_wait", None)
         self._front.on_wait = self._front_wait
         state, error, outer_cancel = RunState.COMPLETED, None, False
         self._cancel_requested = False
+        forget_refusal = getattr(self._llm, "forget_refusal", None)
+        if forget_refusal is not None:   # ask again: the key may have been fixed since the last run
+            forget_refusal()
         self._work = asyncio.ensure_future(self._scan(run))
         try:
             await self._work
@@ -219,7 +230,7 @@ class Scanner:
         run.window = window = ConversationWindow(params.batch_size * params.concurrent_batches, self._clock,
                                                  {"llm": gauge} if gauge is not None else None)
         queue: asyncio.Queue[Batch | None] = asyncio.Queue()
-        lister = asyncio.create_task(self._list(run, queue))
+        run.lister = lister = asyncio.create_task(self._list(run, queue))
         try:
             while (batch := await queue.get()) is not None:
                 await self._start_batch(run, batch, window)
@@ -239,7 +250,7 @@ class Scanner:
         params, counts = run.params, run.counts
         pending: list[ConversationRef] = []
         try:
-            async for page in self._front.search(params.since, params.until, params.inboxes):
+            async for page in _refusals_stop(self._front.search(params.since, params.until, params.inboxes)):
                 counts.listed += len(page)
                 counts.total_reported = self._front.last_total
                 self._emit(ListingProgress(counts.listed, counts.total_reported, False))
@@ -272,13 +283,18 @@ class Scanner:
     async def _in_batch(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
         assert run.eta is not None
         run.eta.conversation_started(ref.id)
-        try:
-            await self._conversation(run, batch, ref, needs_scan)
-        finally:
+        self._emit(ConversationStarted(ref.id, batch.number))
+        extracted = await self._extract(run, ref) if needs_scan else None
+        # Answers come back in bursts (a budget window opens, a group of answers lands together): the
+        # bookkeeping of one conversation per turn of the event loop lets the window paint in between.
+        assert self._lane is not None
+        async with self._lane:
+            self._record(run, batch, ref, extracted)
             run.eta.conversation_finished(ref.id, worked=needs_scan)
-        self._progress(run)
-        if batch.done == len(batch.refs):
-            self._close_batch(run, batch, BatchState.DONE)
+            self._progress(run)
+            if batch.done == len(batch.refs):
+                self._close_batch(run, batch, BatchState.DONE)
+            await asyncio.sleep(0)
 
     def _close_open_batches(self, run: _Run, state: BatchState) -> None:
         for batch in list(run.open_batches.values()):
@@ -297,20 +313,26 @@ class Scanner:
                            batches=run.counts.batches)
 
     # -- one conversation -------------------------------------------------------------------------------
-    async def _conversation(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
-        self._emit(ConversationStarted(ref.id, batch.number))
-        if not needs_scan:
+    def _record(self, run: _Run, batch: Batch, ref: ConversationRef,
+                extracted: tuple[ExtractionResult | None, str | None] | None) -> None:
+        """Commit one conversation (one synchronous transaction: whole or not at all) and count it;
+        `extracted` is None for an unchanged conversation."""
+        if extracted is None:
             batch.unchanged += 1
             run.counts.unchanged += 1
             self._emit(ConversationFinished(ref.id, batch.number, "unchanged", 0))
             return
-        result, error = await self._extract(run, ref)
+        result, error = extracted
         outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
                                             approve_all_by_hand=self._approve_all, caps=self._caps)
         self._account(run, batch, ref, outcome, error)
 
     async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:
-        """Fetch the messages and extract; returns (result, None) or (None, why it failed)."""
+        """Fetch the messages and extract; returns (result, None) or (None, why it failed).
+
+        Raises ServiceRefused for a permanent refusal: it is not this conversation's failure, and the
+        run stops (the window on the exception; the listing here, so that the run loop, which may be
+        waiting for the next listed batch, sees it now)."""
         counts = run.counts
         try:
             _resolved, messages = await self._front.conversation_messages(ref.id)
@@ -322,6 +344,10 @@ class Scanner:
             counts.llm_tokens_in += exc.tokens_in
             return None, f"extraction failed: {exc.reason}"
         except ApiError as exc:
+            if exc.permanent:
+                assert run.lister is not None
+                run.lister.cancel()
+                raise ServiceRefused(exc) from exc
             return None, str(exc)
         except ExpectedError as exc:
             return None, str(exc)
@@ -370,3 +396,14 @@ class Scanner:
                                    "predicted_total": round(elapsed + eta, 3)})
         self._emit(Progress(c.listed, c.done, c.scanned, c.unchanged, c.failed, c.shipments_found,
                             c.listing_complete, elapsed, eta))
+
+
+async def _refusals_stop(pages: Any) -> Any:
+    """`pages` with a permanent refusal raised as ServiceRefused (the run's one-line message)."""
+    try:
+        async for page in pages:
+            yield page
+    except ApiError as exc:
+        if exc.permanent:
+            raise ServiceRefused(exc) from exc
+        raise

@@ -5,6 +5,9 @@ Contracts:
   delivered, unless `include_final`), paced by the client's results limiter (10/s), and stores on each
   ShipmentRow: milestone, status text, latest event and its time, expected delivery
   (`desktop.store.outbox.save_status`). A failure for one tracker is counted and reported; the others go on.
+- Except a refused key (`ApiError.permanent`): the refresh stops at the first one and raises
+  `ServiceRefused` ("Ship24 refused the key (HTTP 401): ..."). The first request goes alone, so a wrong
+  key costs one request, not one per tracker.
 - `run(stop, interval_seconds)` is the schedule the app runs while it is open.
 - Emits `StatusRefreshed(checked, changed)` after each refresh.
 """
@@ -16,10 +19,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from desktop.clients.errors import ApiError, NotFound
+from desktop.clients.errors import ApiError, NotFound, ServiceRefused
 from desktop.clients.ship24 import Ship24Client, TrackingResult
 from desktop.core.events import ErrorReported, Sink, StatusRefreshed, null_sink
+from desktop.errors import ExpectedError
 from desktop.store import outbox
 
 log = logging.getLogger("shipscan.ship24")
@@ -71,10 +76,14 @@ class StatusRefresher:
 
     async def refresh(self, shipment_ids: list[int] | None = None, *,
                       include_final: bool = False) -> RefreshSummary:
-        """Refresh the given registered shipments (None = all not yet delivered)."""
+        """Refresh the given registered shipments (None = all not yet delivered).
+
+        Raises ServiceRefused at the first refused key (what was stored before it stays stored)."""
         targets = outbox.registered_for_status(shipment_ids, include_final=include_final)
         summary = RefreshSummary()
-        await asyncio.gather(*(self._one(sid, tracker_id, summary) for sid, tracker_id in targets))
+        if targets:   # the first alone: it tells whether the key works before the others ask
+            await self._one(*targets[0], summary)
+            await _all_or_none(self._one(sid, tracker_id, summary) for sid, tracker_id in targets[1:])
         self.sink(StatusRefreshed(summary.checked, summary.changed))
         if summary.failed:
             self.sink(ErrorReported("status", f"Could not refresh {summary.failed} tracking statuses: "
@@ -90,6 +99,8 @@ class StatusRefresher:
                 await self.refresh()
             except asyncio.CancelledError:
                 raise
+            except ExpectedError as exc:    # a refused key, a full disk: said once per round, no traceback
+                self.sink(ErrorReported("status", f"Tracking status refresh failed: {exc}"))
             except Exception as exc:  # keep the schedule alive; the next round may work
                 log.exception("status refresh failed")
                 self.sink(ErrorReported("status", f"Tracking status refresh failed: {exc}"))
@@ -107,6 +118,8 @@ class StatusRefresher:
                 summary.errors.append(f"Ship24 has no tracker {tracker_id} (shipment {shipment_id}).")
                 return
             except ApiError as exc:
+                if exc.permanent:
+                    raise ServiceRefused(exc) from exc
                 summary.failed += 1
                 summary.errors.append(f"shipment {shipment_id}: {exc.message}")
                 return
@@ -122,3 +135,15 @@ class StatusRefresher:
             if not exc.temporary:
                 raise
             return await self.ship24.tracker_results(tracker_id)
+
+
+async def _all_or_none(coroutines: Any) -> None:
+    """Run `coroutines` concurrently; the first exception cancels the others (awaited) and is raised."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

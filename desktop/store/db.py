@@ -50,8 +50,15 @@ def _create_initial_schema(db: SqliteDatabase) -> None:
     db.create_tables(tables.ALL_TABLES)
 
 
+def _add_run_pid_started(db: SqliteDatabase) -> None:
+    # A database created by this code already has the column (migration 1 builds today's tables).
+    columns = {row[1] for row in db.execute_sql("PRAGMA table_info(scan_run)").fetchall()}
+    if "pid_started" not in columns:
+        db.execute_sql("ALTER TABLE scan_run ADD COLUMN pid_started TEXT")
+
+
 #: Migration n brings user_version from n to n+1.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema, _add_run_pid_started]
 
 
 def _version(db: SqliteDatabase) -> int:

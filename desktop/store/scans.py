@@ -7,8 +7,10 @@ Contracts:
   the same one rescanned) never creates a second row or a second registration.
 - A conversation is "unchanged" when its listed last message id equals the one of its last successful scan
   (state ok / no_shipments); failed conversations are always scanned again.
-- A run row records its parameters, state, counts, finished batches and the pid running it. A "running"
-  row whose pid is gone was killed: `mark_interrupted` flags it and `find_resumable` offers it again.
+- A run row records its parameters, state, counts, finished batches, and the pid running it with that
+  process's start time. A "running" row whose process is gone was killed: `mark_interrupted` flags it and
+  `find_resumable` offers it again. Gone means: no such pid, a zombie, or (Linux) a pid now used by a
+  process with another start time; where no start time can be read, the pid alone decides.
 Call these on the thread that owns the connection (the event loop's): each is a short transaction.
 """
 
@@ -54,9 +56,35 @@ class CommitOutcome:
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
-def pid_alive(pid: int | None) -> bool:
+def process_state(pid: int) -> tuple[str, str] | None:
+    """(state letter, start time in clock ticks since boot) of `pid` from /proc/<pid>/stat, or None where
+    there is no such file (no such process, or not Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or ")"; fields 3... follow the last ")".
+    fields = text[text.rfind(")") + 2:].split()
+    return (fields[0], fields[19]) if len(fields) > 19 else None
+
+
+def process_started(pid: int) -> str | None:
+    """The start time stored with a run row for `pid` (None where it cannot be read)."""
+    state = process_state(pid)
+    return state[1] if state is not None else None
+
+
+def pid_alive(pid: int | None, started: str | None = None) -> bool:
+    """Whether the process that ran a row (`pid`, with start time `started` when known) still runs."""
     if not pid:
         return False
+    state = process_state(pid)
+    if state is not None:
+        letter, now_started = state
+        if letter in "ZXx":     # a zombie: killed, only waiting for its parent to read the exit code
+            return False
+        return started is None or now_started == started
     if pid == os.getpid():
         return True
     try:
@@ -69,9 +97,9 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def mark_interrupted() -> list[int]:
-    """Flag runs left "running" by a process that no longer exists; returns their ids."""
-    ids = [row.id for row in ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid)
-           .where(ScanRunRow.state == RunState.RUNNING.value) if not pid_alive(row.pid)]
+    """Flag runs left "running" by a process that no longer runs; returns their ids."""
+    ids = [row.id for row in ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid, ScanRunRow.pid_started)
+           .where(ScanRunRow.state == RunState.RUNNING.value) if not pid_alive(row.pid, row.pid_started)]
     if ids:
         with database.atomic("IMMEDIATE"):
             ScanRunRow.update(state=RunState.INTERRUPTED.value).where(ScanRunRow.id.in_(ids)).execute()
@@ -98,13 +126,15 @@ def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size:
     with database.atomic("IMMEDIATE"):
         return ScanRunRow.create(since=since, until=until, inboxes=_inboxes_json(inboxes), batch_size=batch_size,
                                  concurrent_batches=concurrent_batches, extractor=extractor, rescan=rescan,
-                                 state=RunState.RUNNING.value, pid=os.getpid())
+                                 state=RunState.RUNNING.value, pid=os.getpid(),
+                                 pid_started=process_started(os.getpid()))
 
 
 def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extractor: str) -> ScanRunRow:
     """Take over an unfinished run in this process (its counts and batches are kept)."""
     with database.atomic("IMMEDIATE"):
-        ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(), finished_at=None, error=None,
+        ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(),
+                          pid_started=process_started(os.getpid()), finished_at=None, error=None,
                           batch_size=batch_size, concurrent_batches=concurrent_batches,
                           extractor=extractor).where(ScanRunRow.id == run_id).execute()
     return ScanRunRow.get_by_id(run_id)
@@ -175,7 +205,12 @@ def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: Ext
     take the last automatic registration of the day.
     """
     with database.atomic("IMMEDIATE"):  # reads then writes: take the write lock first (issue 13)
-        row = ConversationRow.get_or_none(ConversationRow.id == ref.id) or ConversationRow(id=ref.id)
+        row = ConversationRow.get_or_none(ConversationRow.id == ref.id)
+        if row is None:
+            row = ConversationRow(id=ref.id)
+            row._stored = False
+        else:
+            row._stored = True
         row.inbox_id = ref.inbox_ids[0] if ref.inbox_ids else row.inbox_id
         row.subject, row.status, row.customer = ref.subject, ref.status, ref.customer
         row.last_message_id, row.last_activity_at = ref.last_message_id, ref.last_activity_at
@@ -196,7 +231,11 @@ def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: Ext
 
 
 def _save(row: ConversationRow) -> None:
-    if getattr(row, "_stored", False) or ConversationRow.select().where(ConversationRow.id == row.id).exists():
+    """Insert or update `row`; `row._stored` says which (set when it was read in this transaction)."""
+    stored = getattr(row, "_stored", None)
+    if stored is None:
+        stored = ConversationRow.select().where(ConversationRow.id == row.id).exists()
+    if stored:
         row.save()
     else:
         row.save(force_insert=True)

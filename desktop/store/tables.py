@@ -54,6 +54,8 @@ class ScanRunRow(BaseTable):
     batches = TextField(default="[]")          # JSON: one object per finished batch
     error = TextField(null=True)
     pid = IntegerField(null=True)              # process that runs it; a dead pid means "interrupted"
+    #: That process's start time (Linux: /proc/<pid>/stat field 22), so a reused pid is not taken for it.
+    pid_started = TextField(null=True)
 
     class Meta:
         table_name = "scan_run"

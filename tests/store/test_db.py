@@ -75,15 +75,16 @@ def test_a_migration_backs_up_first_and_runs_in_one_transaction(tmp_path, monkey
         db.execute_sql("CREATE TABLE half_done (x)")
         raise RuntimeError("migration bug")
 
+    known = len(store_db.MIGRATIONS)
     monkeypatch.setattr(store_db, "MIGRATIONS", [*store_db.MIGRATIONS, broken])
     with pytest.raises(RuntimeError):
         store_db.open_database(path)
-    backup = store_db.backup_path(path, 1)
+    backup = store_db.backup_path(path, known)
     assert backup.exists()
     import sqlite3
 
     with sqlite3.connect(path) as con:   # rolled back: no half-done table, version unchanged
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == known
         assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
     with sqlite3.connect(backup) as con:
         assert con.execute("SELECT subject FROM conversation").fetchone()[0] == "kept"
