@@ -1,8 +1,9 @@
 """OpenAI-compatible LLM client: one structured-output call, paced, retried, counted and classified.
 
-`LlmClient.parse(instructions, text, schema)` sends one request (Chat Completions `chat.completions.parse`
-by default, or the Responses API `responses.parse` with `api="responses"`) asking for JSON that fits the
-pydantic `schema` (strict structured outputs), at temperature 0, and returns the parsed object.
+`LlmClient.parse(instructions, text, schema)` sends one request (Chat Completions by default, with the
+strict `json_schema` response format `chat.completions.parse` would send, built once per schema; or the
+Responses API `responses.parse` with `api="responses"`) asking for JSON that fits the pydantic `schema`
+(strict structured outputs), at temperature 0, and returns the parsed object.
 
 Why our own retry loop (the SDK's is switched off with `max_retries=0`): so every attempt is counted and
 every failure classified, so a 429 pauses *all* callers (not just the one that got it), and so malformed
@@ -33,6 +34,7 @@ Keys are never logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -44,6 +46,7 @@ from urllib.parse import urlsplit
 import httpx2
 import openai
 import pydantic
+from openai.lib._parsing._completions import type_to_response_format_param
 
 from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
@@ -255,7 +258,7 @@ class LlmClient:
         body = self._body(raw)
         self._count_tokens(body, usage)
         self._check_answer(body)
-        parsed = self._parsed(raw)
+        parsed = self._parsed(raw) if self.api == "responses" else self._parsed_chat(body, schema)
         return LlmReply(parsed, usage.tokens_in, usage.tokens_out, usage.attempts,
                         raw.headers.get("x-request-id"))
 
@@ -289,8 +292,12 @@ class LlmClient:
                 model=self.model, instructions=instructions, input=text, text_format=schema, **options)
         if out_budget:
             options["max_completion_tokens"] = out_budget
-        return await self._sdk.chat.completions.with_raw_response.parse(
-            model=self.model, response_format=schema, **options,
+        # The same request `chat.completions.parse(response_format=schema)` sends, but the schema's JSON is
+        # built once per schema and goes in as is: the SDK would rebuild and re-walk it on every call
+        # (~6 ms of the event loop's time per call, measured), and parse the answer into its own models
+        # first; `_parsed_chat` validates the content against `schema` directly.
+        return await self._sdk.chat.completions.with_raw_response.create(
+            model=self.model, **options, extra_body={"response_format": response_format(schema)},
             messages=[{"role": "system", "content": instructions}, {"role": "user", "content": text}])
 
     @staticmethod
@@ -353,6 +360,19 @@ class LlmClient:
             raise _Retry(MalformedResponse(SERVICE, "the answer holds no JSON content"), "malformed")
         return parsed
 
+    @staticmethod
+    def _parsed_chat(body: dict[str, Any], schema: type[T]) -> T:
+        """The answer's JSON content validated against `schema` (refusals and cut-offs were caught before)."""
+        choice = (body.get("choices") or [{}])[0]
+        content = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
+        if not content:
+            raise _Retry(MalformedResponse(SERVICE, "the answer holds no JSON content"), "malformed")
+        try:
+            return schema.model_validate_json(content)
+        except (pydantic.ValidationError, ValueError) as err:
+            raise _Retry(MalformedResponse(SERVICE, f"the answer does not fit the schema: {_short(err)}"),
+                         "malformed") from err
+
     def _status_error(self, err: openai.APIStatusError) -> Exception:
         """Map an HTTP error status to our family; temporary ones come back wrapped in `_Retry`."""
         status, headers = err.status_code, err.response.headers
@@ -399,6 +419,12 @@ class LlmClient:
 
     def _count_error(self, kind: str) -> None:
         self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+
+
+@functools.cache
+def response_format(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """The strict `json_schema` response format for `schema`, exactly as the SDK's `parse` builds it."""
+    return type_to_response_format_param(schema)  # type: ignore[return-value]
 
 
 def _short(err: Exception) -> str:
