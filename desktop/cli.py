@@ -2,14 +2,14 @@
 
 Each sub-command lives in `desktop.commands.<name>` and exposes `register(subparsers, common)`, which adds
 its parser(s) and sets `func(args) -> int` as the default. Nothing here imports Qt, so the command-line
-tools start fast and run on machines without a display.
+tools start fast and run on machines without a display; the command modules import what a command needs
+(the store, the HTTP clients, the keyring) inside the function that runs it, so building the parser is cheap.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import multiprocessing
 import sys
 
 from desktop import __version__
@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     from desktop import log
     from desktop.commands.boundary import run_guarded
 
-    multiprocessing.freeze_support()  # the engine's worker process in a PyInstaller bundle
+    if getattr(sys, "frozen", False):   # a no-op elsewhere, and multiprocessing costs start-up time
+        import multiprocessing
+
+        multiprocessing.freeze_support()  # the engine's worker process in a PyInstaller bundle
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.func is not _run_gui:  # the window sets up its own log file; tools log to stderr only

@@ -13,24 +13,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import DatabaseError
-
 from desktop import __version__
 from desktop import log as applog
 from desktop.errors import ConfigurationError, ExpectedError
-from desktop.store.db import DatabaseUnusable
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
 
 #: SQLite's answer when a rollback follows a failure that already ended the transaction (a full disk):
 #: the real cause is the exception it hides.
 _SECONDARY = ("cannot rollback - no transaction is active", "cannot commit - no transaction is active")
+
+
+def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
+    """`module.name` when the command imported that module, else nothing: a module never imported raised
+    none of its errors. (So a command that needs no database starts without peewee, sqlite3 or the store.)"""
+    error = getattr(sys.modules.get(module), name, None)   # None too for a module whose import failed half-way
+    return (error,) if isinstance(error, type) else ()
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    return (*_loaded("peewee", "DatabaseError"), *_loaded("sqlite3", "Error"))
 
 
 def run_guarded(command: str, action: Callable[[], int | None]) -> int:
@@ -43,13 +50,13 @@ def run_guarded(command: str, action: Callable[[], int | None]) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_PIPE
-    except (ConfigurationError, DatabaseUnusable) as exc:
+    except (ConfigurationError, *_loaded("desktop.store.db", "DatabaseUnusable")) as exc:
         _say(command, str(exc))
         return EXIT_CONFIG
     except ExpectedError as exc:
         _say(command, str(exc))
         return EXIT_FAILED
-    except (DatabaseError, sqlite3.Error) as exc:
+    except _database_errors() as exc:
         _say(command, f"database error: {database_cause(exc)}")
         return EXIT_FAILED
     except OSError as exc:
@@ -65,7 +72,7 @@ def database_cause(exc: BaseException) -> str:
     """The first real SQLite error in the chain (a full disk, not the failed rollback after it)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if str(seen) not in _SECONDARY and isinstance(seen, (DatabaseError, sqlite3.Error)):
+        if str(seen) not in _SECONDARY and isinstance(seen, _database_errors()):
             return str(seen)
         seen = seen.__cause__ or seen.__context__
     return str(exc)

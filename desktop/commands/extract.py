@@ -15,7 +15,6 @@ rules extractor is used, and stderr says so.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import select
@@ -24,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.domain import ExtractedShipment
+from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
 
 KEY_HELP = "OPENAI_API_KEY"
 
@@ -61,7 +60,7 @@ class FileResult:
 def run(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "demo", False))
     try:
-        results = asyncio.run(_extract_all(list(args.paths), args.extractor, demo))
+        results = _extract_all(list(args.paths), args.extractor, demo)
     except _Unusable as error:
         print(f"shipscan extract: {error}", file=sys.stderr)
         return 2
@@ -79,14 +78,14 @@ class _Unusable(Exception):
 
 def _choose(kind: str | None, demo: bool) -> tuple[str, str | None]:
     """(extractor kind, OpenAI key or None). Says on stderr when it falls back to the rules extractor."""
-    from desktop.secrets import get_key
-
     if kind == "rules":
         return "rules", None
     if demo:
         from desktop.sim import DEMO_KEYS
 
         return "llm", DEMO_KEYS["openai"]
+    from desktop.secrets import get_key  # the keyring: only when a key may be needed
+
     key = get_key("openai")
     if key:
         return "llm", key
@@ -95,23 +94,35 @@ def _choose(kind: str | None, demo: bool) -> tuple[str, str | None]:
     return "rules", None
 
 
-async def _extract_all(paths: list[str], kind: str | None, demo: bool) -> list[FileResult]:
+def _extract_all(paths: list[str], kind: str | None, demo: bool) -> list[FileResult]:
     from desktop.core.extractor import make_extractor
     from desktop.settings import load
 
     chosen, key = _choose(kind, demo)
     settings = load().with_env()
+    if chosen == "rules":
+        # Plain CPU work: called directly, without the event loop and the worker thread the app hands it
+        # to (there they keep the window responsive; here they would only cost start-up time).
+        extractor = make_extractor("rules", settings=settings)
+        return [_extract_one_sync(path, extractor) for path in paths]
+    import asyncio
+
+    return asyncio.run(_extract_llm(paths, key, demo, settings))
+
+
+async def _extract_llm(paths: list[str], key: str | None, demo: bool, settings: Any) -> list[FileResult]:
+    from desktop.core.extractor import make_extractor
+
     sims = client = None
     try:
-        if chosen == "llm":
-            url = settings.openai_url
-            if demo:
-                sims = _start_simulators()
-                url = sims.openai_url
-            from desktop.clients.llm import LlmClient
+        url = settings.openai_url
+        if demo:
+            sims = _start_simulators()
+            url = sims.openai_url
+        from desktop.clients.llm import LlmClient
 
-            client = LlmClient(url, key or "", settings.model)
-        extractor = make_extractor(chosen, llm_client=client, settings=settings)
+        client = LlmClient(url, key or "", settings.model)
+        extractor = make_extractor("llm", llm_client=client, settings=settings)
         return [await _extract_one(path, extractor) for path in paths]
     finally:
         if client is not None:
@@ -201,20 +212,43 @@ def _read_fd(fd: int, limit: int, idle: float, name: str) -> bytes:
             raise DocumentError(f"{name}: more than {limit // (1024 * 1024)} MB; nothing was read from it")
 
 
-async def _extract_one(path: str, extractor: Any) -> FileResult:
+def _read(path: str) -> Conversation | FileResult:
+    """The conversation in `path`, or the file's result carrying why it could not be read."""
     from desktop.core.documents import DocumentError, read_document
+
+    try:
+        return read_document(path, read_capped(path))
+    except DocumentError as error:
+        return FileResult(path, error=str(error))
+
+
+def _found(path: str, result: ExtractionResult) -> FileResult:
+    return FileResult(path, list(result.shipments), truncated=result.truncated, tokens_sent=result.tokens_in)
+
+
+async def _extract_one(path: str, extractor: Any) -> FileResult:
     from desktop.errors import ExtractionFailed
 
-    name = "-" if path == "-" else path
+    conversation = _read(path)
+    if isinstance(conversation, FileResult):
+        return conversation
     try:
-        conversation = read_document(path, read_capped(path))
-    except DocumentError as error:
-        return FileResult(name, error=str(error))
-    try:
-        result = await extractor.extract(conversation)
+        return _found(path, await extractor.extract(conversation))
     except ExtractionFailed as error:
-        return FileResult(name, error=f"extraction failed: {error.reason}")
-    return FileResult(name, list(result.shipments), truncated=result.truncated, tokens_sent=result.tokens_in)
+        return FileResult(path, error=f"extraction failed: {error.reason}")
+
+
+def _extract_one_sync(path: str, extractor: Any) -> FileResult:
+    """`_extract_one` for an extractor with `extract_sync` (the rules extractor)."""
+    from desktop.errors import ExtractionFailed
+
+    conversation = _read(path)
+    if isinstance(conversation, FileResult):
+        return conversation
+    try:
+        return _found(path, extractor.extract_sync(conversation))
+    except ExtractionFailed as error:
+        return FileResult(path, error=f"extraction failed: {error.reason}")
 
 
 def _print_human(result: FileResult) -> None:

@@ -13,18 +13,20 @@ the Ship24 client is built from `Settings().with_env()` and the key from `deskto
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from desktop import paths, secrets
-from desktop import settings as settings_mod
-from desktop.clients.ship24 import Ship24Client
 from desktop.errors import ConfigurationError
-from desktop.store import outbox
-from desktop.store.db import open_database
+
+# The store, the Ship24 client (httpx), the keyring and asyncio are imported by the functions that run a
+# command: registering the parsers must stay cheap for every other command (`shipscan extract` included).
+if TYPE_CHECKING:
+    from desktop import settings as settings_mod
+    from desktop.clients.ship24 import Ship24Client
+    from desktop.store import outbox
 
 #: SQLite integers are 64-bit: a larger id can name no shipment, and would overflow the query.
 MAX_ID = 2**63 - 1
@@ -66,6 +68,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     try:
         if args.command == "queue":
             return _run_queue(args)
@@ -84,10 +88,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _open_db(args: argparse.Namespace) -> None:
+    from desktop import paths
+    from desktop.store.db import open_database
+
     open_database(paths.resolve_db_path(getattr(args, "db", None), bool(getattr(args, "demo", False))))
 
 
 def _run_queue(args: argparse.Namespace) -> int:
+    from desktop.store import outbox
+
     _open_db(args)
     items = outbox.queue_items(include_done=args.all)
     report = {"paused": outbox.is_paused(), "pause_reason": outbox.pause_reason(), "counts": outbox.counts(),
@@ -124,6 +133,10 @@ async def _ship24(args: argparse.Namespace) -> AsyncIterator[tuple[Ship24Client,
         return
     if getattr(args, "demo", False):
         raise ConfigurationError("--demo needs desktop.services, which is not installed")
+    from desktop import secrets
+    from desktop import settings as settings_mod
+    from desktop.clients.ship24 import Ship24Client
+
     current = settings_mod.load().with_env()
     key = secrets.get_key("ship24")
     if not key:
@@ -141,6 +154,7 @@ async def _ship24(args: argparse.Namespace) -> AsyncIterator[tuple[Ship24Client,
 
 async def _run_retry(args: argparse.Namespace) -> int:
     from desktop.core.registration import RegistrationWorker
+    from desktop.store import outbox
 
     async with _ship24(args) as (client, current):
         worker = RegistrationWorker(client, approve_all_by_hand=current.approve_all_by_hand)
@@ -175,6 +189,8 @@ def _print_retry(items: list[outbox.QueueItem], unknown: list[int], paused: str 
 
 
 async def _run_status(args: argparse.Namespace) -> int:
+    from desktop.store import outbox
+
     ids = args.ids or None
     summary = None
     if args.refresh:

@@ -10,19 +10,19 @@ Windows-1252. Standard input is sniffed: e-mail headers -> .eml, HTML tags -> .h
 from __future__ import annotations
 
 import codecs
-import email
-import email.policy
 import os
 import re
 import sys
 import time
-from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.core.htmltext import looks_like_html
 from desktop.domain import Conversation, ConversationRef, Message
 from desktop.errors import ExpectedError
+
+if TYPE_CHECKING:   # the email package is imported when an e-mail is read, not for every text file
+    from email.message import EmailMessage
 
 MAX_BYTES = 50 * 1024 * 1024   # a bigger file is refused rather than read into memory
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]")
@@ -115,6 +115,10 @@ def _conversation(name: str, subject: str, messages: list[Message]) -> Conversat
 
 
 def _from_email(name: str, data: bytes, fallback_time: float) -> Conversation:
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
     try:
         parsed = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as error:  # the email package raises many kinds on broken input
@@ -151,6 +155,8 @@ def _collect(message: EmailMessage, name: str, fallback_time: float, out: list[M
 
 def _attached_messages(message: EmailMessage) -> list[EmailMessage]:
     """Messages attached to `message` (message/rfc822 parts), not descending into those messages."""
+    from email.message import EmailMessage
+
     found: list[EmailMessage] = []
     stack = list(message.iter_parts()) if message.is_multipart() else []
     while stack:
@@ -185,6 +191,8 @@ def _bodies(message: EmailMessage) -> tuple[str, str]:
 
 
 def _date(message: EmailMessage, fallback: float) -> float:
+    from email.utils import parsedate_to_datetime
+
     value = _header(message, "date")
     if not value:
         return fallback

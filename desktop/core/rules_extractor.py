@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.core.offload import run_cpu_bound
 from desktop.core.textprep import PreparedConversation, message_texts
-from desktop.core.tracking import Candidate, courier_info, find_candidates
+from desktop.core.tracking import Candidate, LineCache, courier_info, find_candidates
 from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
 
 #: Refusals that mean "not a tracking number at all" (the pre-filter ignores such spans).
@@ -47,8 +46,9 @@ def collect(conversation: Conversation) -> dict[str, _Seen]:
     """Per normalised number: its best accepted occurrence and the first message that carries it."""
     seen: dict[str, _Seen] = {}
     vetoed: set[str] = set()
+    lines: LineCache = {}   # shared by the messages: a reply's quoted copy of an earlier one is not re-scanned
     for message, text in message_texts(conversation):
-        for candidate in find_candidates(text):
+        for candidate in find_candidates(text, lines):
             if not candidate.matches:
                 continue
             if _is_decoy(candidate):
@@ -84,8 +84,11 @@ class RulesExtractor:
     name = "rules"
 
     async def extract(self, conversation: Conversation) -> ExtractionResult:
-        # The engine is CPU-bound (a 1 MB thread takes ~0.3 s): run it off the event loop so the window
+        # The engine is CPU-bound (a 1 MB thread takes ~0.2 s): run it off the event loop so the window
         # never freezes. One hand-off per conversation; safe with the PySide6 pin (stack-notes §0.1).
+        # Imported here: the offload machinery (asyncio, multiprocessing) is not needed by `extract_sync`.
+        from desktop.core.offload import run_cpu_bound
+
         return await run_cpu_bound(self.extract_sync, conversation)
 
     def extract_sync(self, conversation: Conversation) -> ExtractionResult:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from desktop.core.htmltext import Line, html_lines, html_to_text, looks_like_html
 from desktop.core.textbudget import fit_to_budget
-from desktop.core.tracking import find_candidates
+from desktop.core.tracking import LineCache, find_candidates
 from desktop.core.tracking.normalise import fold
 from desktop.domain import Conversation, Message
 
@@ -159,18 +159,28 @@ def _strip_signature(lines: list[str]) -> list[str]:
 def message_lines(message: Message) -> list[Line]:
     """The visible lines of a message: its HTML body if it has one, else its plain text; every line
     passed through `clean_line` (digits of any script read as ASCII, no bidi controls)."""
-    return [Line(clean_line(line.text), line.quoted) for line in _raw_lines(message)]
+    html, plain = _visible(message)
+    if html is None:
+        return [Line(text, False) for text in plain]
+    return [Line(clean_line(line.text), line.quoted) for line in html]
 
 
-def _raw_lines(message: Message) -> list[Line]:
+def message_text(message: Message) -> str:
+    """The texts of `message_lines(message)` joined by line breaks (without building a Line per line)."""
+    html, plain = _visible(message)
+    return "\n".join(plain if html is None else (clean_line(line.text) for line in html))
+
+
+def _visible(message: Message) -> tuple[list[Line] | None, list[str]]:
+    """(the lines of an HTML body, None) or (None, the cleaned lines of a plain-text body)."""
     body = message.body_html or ""
     if body.strip():
         body = undo_quoted_printable(body)
         if looks_like_html(body):
-            return html_lines(body)
-        return [Line(t, False) for t in body.splitlines() if t.strip()]
+            return html_lines(body), []
+        return None, [clean_line(t) for t in body.splitlines() if t.strip()]
     text = undo_quoted_printable(message.text or message.blurb or "")
-    return [Line(t.rstrip(), False) for t in text.splitlines() if t.strip()]
+    return None, [clean_line(t.rstrip()) for t in text.splitlines() if t.strip()]
 
 
 #: Bidirectional controls: an override (U+202E) makes "1Z999..." show reversed to a reviewer, so the
@@ -182,6 +192,8 @@ def clean_line(text: str) -> str:
     """`text` without bidi controls and with every Unicode decimal digit (Arabic-Indic, Devanagari,
     full-width, ...) as its ASCII digit: NFKC would fold only some of them (full-width yes, Arabic-Indic
     no), so digits are mapped by their decimal value, the same for every script."""
+    if text.isascii():   # no control, no other digit: most lines; checked first, as translate is slow
+        return text
     text = text.translate(BIDI_CONTROLS)
     if text.isascii():
         return text
@@ -210,9 +222,10 @@ def _quoted_only_excerpts(history: list[Segment], seen_text: str) -> list[str]:
     """Excerpts of quoted history holding a number that no message's own text has (each number once)."""
     excerpts: list[str] = []
     shown: set[str] = set()
+    scanned: LineCache = {}   # each reply quotes the history before it again: its lines are scanned once
     for segment in history:
         lines = segment.text.splitlines()
-        for candidate in find_candidates(segment.text):
+        for candidate in find_candidates(segment.text, scanned):
             plausible = candidate.accepted or "needs_context" in candidate.reasons
             if not plausible or candidate.number in shown or candidate.number in seen_text:
                 continue
@@ -259,7 +272,7 @@ def message_texts(conversation: Conversation) -> list[tuple[Message, str]]:
     messages = sorted(conversation.messages, key=lambda m: m.created_at)
     out = []
     for index, message in enumerate(messages):
-        text = "\n".join(line.text for line in message_lines(message))
+        text = message_text(message)
         if index == 0 and conversation.ref.subject:
             text = f"Subject: {conversation.ref.subject}\n{text}"
         out.append((message, text))

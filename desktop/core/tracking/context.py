@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from desktop.core.tracking.labels import (
     TRACKING_LABEL,
@@ -22,8 +23,8 @@ from desktop.core.tracking.labels import (
 )
 from desktop.core.tracking.links import CARRIER_HOSTS, link_at
 
-__all__ = ["CARRIER_HOSTS", "CARRIER_TERMS", "Signals", "TextIndex", "find_carrier_terms", "line_around",
-           "read_signals"]
+__all__ = ["CARRIER_HOSTS", "CARRIER_TERMS", "Signals", "TextIndex", "ascii_lower", "clear_caches",
+           "find_carrier_terms", "line_around", "read_signals"]
 
 _I = re.IGNORECASE
 
@@ -55,6 +56,16 @@ CARRIER_TERMS: dict[str, tuple[str, ...]] = {
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def ascii_lower(text: str) -> str:
+    """`text` with A-Z lowered and every other character kept (same length, same offsets).
+
+    `str.lower` does that for ASCII text and is fast; a translation table is slow (a dictionary lookup per
+    character), so it is only used on the lines that are not ASCII."""
+    if text.isascii():
+        return text.lower()
+    return "\n".join(line.lower() if line.isascii() else line.translate(_ASCII_LOWER) for line in text.split("\n"))
+
+
 def _is_word_char(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
@@ -62,7 +73,7 @@ def _is_word_char(char: str) -> bool:
 def find_carrier_terms(text: str, low: int = 0, high: int | None = None) -> list[tuple[int, int, str]]:
     """(start, end, courier) of every carrier word in text[low:high], sorted by start."""
     high = len(text) if high is None else high
-    lowered = text[low:high].translate(_ASCII_LOWER)
+    lowered = ascii_lower(text[low:high])
     found = []
     for code, terms in CARRIER_TERMS.items():
         for term in terms:
@@ -187,6 +198,34 @@ def _carrier_words(index: TextIndex, low: int, start: int, end: int, high: int) 
     return found
 
 
+def clear_caches() -> None:
+    """Forget the label readings memoised so far (a benchmark measures a cold engine with it)."""
+    _labels.cache_clear()
+
+
+#: Entries of the label memo: about 10 MB at most (two strings of <= 400 characters in all, and a tuple, each).
+LABEL_MEMO_SIZE = 8192
+
+
+@lru_cache(maxsize=LABEL_MEMO_SIZE)
+def _labels(before: str, after: str) -> tuple[str | None, bool, bool, bool]:
+    """(decoy label, tracking label, close label, phone prefix) of a number with `before` and `after` around it.
+
+    A pure function of the two strings, and the costliest part of reading a candidate (a dozen regex
+    searches): cached, as a quoted copy of a message often has the same lines around its numbers."""
+    line_start = before.rfind("\n") + 1
+    same_line_before = before[line_start:]
+    lines_above = before[:line_start].splitlines()
+    segment = same_line_before[-48:]
+    decoy = decoy_before(segment, list(TRACKING_LABEL.finditer(before)), line_start, len(before) - len(segment))
+    header = column_header(same_line_before, lines_above)
+    tracking = header == "tracking" or has_tracking_label(before, after, same_line_before)
+    close = header == "tracking" or close_label(same_line_before, lines_above)
+    if header not in (None, "tracking") and not close:
+        decoy = decoy or header
+    return decoy, tracking, close, bool(_PHONE_BEFORE.search(same_line_before))
+
+
 def read_signals(text: str, start: int, end: int, raw: str, index: TextIndex | None = None) -> Signals:
     """Collect the evidence for and against text[start:end] being a tracking number.
 
@@ -199,16 +238,6 @@ def read_signals(text: str, start: int, end: int, raw: str, index: TextIndex | N
     signals.in_url, signals.link_courier = link_at(text, start)
     signals.carrier_words = _carrier_words(index, start - len(before), start, end, end + len(after))
     signals.carrier_far = {code for _, _, code in index.carriers_between(start - FAR, end + FAR)}
-    line_start = before.rfind("\n") + 1
-    same_line_before = before[line_start:]
-    lines_above = before[:line_start].splitlines()
-    segment = same_line_before[-48:]
-    signals.decoy_label = decoy_before(segment, list(TRACKING_LABEL.finditer(before)), line_start,
-                                       len(before) - len(segment))
-    header = column_header(same_line_before, lines_above)
-    signals.tracking_label = header == "tracking" or has_tracking_label(before, after, same_line_before)
-    signals.close_label = header == "tracking" or close_label(same_line_before, lines_above)
-    if header not in (None, "tracking") and not signals.close_label:
-        signals.decoy_label = signals.decoy_label or header
-    signals.phone_shape = bool(_PHONE_RAW.fullmatch(raw.strip())) or bool(_PHONE_BEFORE.search(same_line_before))
+    signals.decoy_label, signals.tracking_label, signals.close_label, phone_before = _labels(before, after)
+    signals.phone_shape = bool(_PHONE_RAW.fullmatch(raw.strip())) or phone_before
     return signals

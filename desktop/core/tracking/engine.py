@@ -1,7 +1,8 @@
 """`find_candidates`: spans of a text that fit a tracking-number format, ranked, with a verdict each.
 
-Steps: scan the text for windows (scanner.py), validate each (validate.py), keep the best non-overlapping
-windows (check-digit formats first, then longer), read the context (context.py) and decide.
+Steps: scan the text for windows line by line (spans.py, scanner.py), validate each (validate.py), keep the
+best non-overlapping windows (check-digit formats first, then longer), read the context (context.py) and
+decide.
 
 The verdict (see `decide`):
 - refused outright: look-alike letters of other scripts, part of a longer dashed code or of a longer run of
@@ -20,64 +21,20 @@ The verdict (see `decide`):
 from __future__ import annotations
 
 import bisect
-import logging
-from collections.abc import Iterator
 
-from desktop.core.tracking.context import Signals, TextIndex, read_signals
-from desktop.core.tracking.formats import Format
+from desktop.core.tracking.context import Signals, TextIndex, line_around, read_signals
 from desktop.core.tracking.model import Candidate, FormatMatch
-from desktop.core.tracking.scanner import DIGIT_HOMOGLYPHS, HOMOGLYPHS, Window, chains, map_text, windows
+from desktop.core.tracking.scanner import DIGIT_HOMOGLYPHS, HOMOGLYPHS, Window
+from desktop.core.tracking.spans import WINDOW_BUDGET, Found, LineCache, scan
+from desktop.core.tracking.spans import best_strength as _best_strength
+from desktop.core.tracking.spans import strength as _strength
 from desktop.core.tracking.validate import _validate, match_format
 
-log = logging.getLogger("shipscan.pipeline")
-
-#: Windows validated per call at most: ordinary texts need a few thousand; a hostile one (megabytes of
-#: "1 2 3 4 ...") would otherwise need hundreds of millions. Beyond it the rest of the text is skipped.
-WINDOW_BUDGET = 400_000
+__all__ = ["COURIER_PREFERENCE", "WINDOW_BUDGET", "decide", "find_candidates"]
 
 #: When context cannot choose between couriers, the more common one is assumed (and flagged ambiguous).
 COURIER_PREFERENCE = ("ups", "usps", "fedex", "dhl", "amazon", "canada_post", "purolator", "ontrac", "lasership",
                       "dpd", "s10", "old_dominion", "yodel", "yunexpress", "canpar", "landmark", "speedee", "gofo")
-
-
-def _strength(number: str, fmt: Format) -> int:
-    """3 strong, 2 check digit but collision-prone, 1 no check digit, 0 loose."""
-    if fmt.loose:
-        return 0
-    if not fmt.has_check_digit:
-        return 1
-    if number.isdigit() and len(number) <= 20:
-        return 2
-    if fmt.format_id in ("ups_waybill", "dpd_14") and len(number) <= 15:
-        return 2   # one letter + 10 digits, or 14 digits + a letter: still easy to hit by chance
-    return 3
-
-
-def _best_strength(window: Window, matches: tuple[FormatMatch, ...]) -> int:
-    return max(_strength(window.number, match_format(m)) for m in matches)
-
-
-Found = tuple[Window, tuple[FormatMatch, ...], bool]   # a validated window, its matches, is it a run fragment
-
-
-def _is_fragment(window: Window, matches: tuple[FormatMatch, ...]) -> bool:
-    """A piece of a longer run of digit groups (Window.run_fragment), unless the run is several strong numbers
-    side by side ("1Z 999 AA1 012 3456 784 1Z 999 AA1 012 3456 785"): a strong window whose neighbours in the
-    run are strong numbers too. Weaker pieces are never spared: two 10-20 digit pieces of one mistyped number
-    pass their check digits by chance too often."""
-    if not window.run_fragment:
-        return False
-    if _best_strength(window, matches) < 3:
-        return True
-    low, high = window.run_bounds()
-    for first, last in ((low, window.first - 1), (window.last + 1, high)):
-        if first > last:
-            continue
-        piece = Window(window.tokens, first, last, "".join(t.text for t in window.tokens[first:last + 1]), False)
-        piece_matches = _validate(piece.number)
-        if not piece_matches or _best_strength(piece, piece_matches) < 3:
-            return True
-    return False
 
 
 def _select(found: list[Found], index: TextIndex) -> list[Found]:
@@ -115,10 +72,7 @@ def _split_pair(window: Window, matches: tuple[FormatMatch, ...]) -> list[tuple[
     numbers as one 20-digit USPS); prefer the two when each is at least as strong as the whole."""
     whole = _best_strength(window, matches)
     for cut in range(window.first, window.last):
-        left = Window(window.tokens, window.first, cut, "".join(t.text for t in window.tokens[window.first:cut + 1]),
-                      False)
-        right = Window(window.tokens, cut + 1, window.last,
-                       "".join(t.text for t in window.tokens[cut + 1:window.last + 1]), False)
+        left, right = window.piece(window.first, cut), window.piece(cut + 1, window.last)
         left_m, right_m = _validate(left.number), _validate(right.number)
         if (left_m and right_m and _best_strength(left, left_m) >= max(whole, 2)
                 and _best_strength(right, right_m) >= max(whole, 2)):
@@ -203,41 +157,24 @@ def _foreign_candidate(text: str, window: Window) -> Candidate | None:
     latin = next((r for r in readings if r.isascii() and _validate(r)), None)
     if latin is None:
         return None
-    raw = text[window.start:window.end]
-    return Candidate(latin, raw, window.start, window.end, (), None, 0.0, False, ("lookalike_characters",),
-                     read_signals(text, window.start, window.end, raw).context)
+    # Only the context is wanted: the line around it (no carrier index of the whole text for it).
+    return Candidate(latin, text[window.start:window.end], window.start, window.end, (), None, 0.0, False,
+                     ("lookalike_characters",), line_around(text, window.start, window.end))
 
 
-def _all_windows(text: str) -> Iterator[Window]:
-    for chain in chains(map_text(text)):
-        yield from windows(chain)
-
-
-def find_candidates(text: str) -> list[Candidate]:
+def find_candidates(text: str, cache: LineCache | None = None) -> list[Candidate]:
     """Every tracking-number-like span of `text`, best first (accepted ones before refused ones).
 
     Offsets refer to `text`. Each span appears once (overlapping readings are resolved in favour of the
-    stronger format). Refused spans are included with `accepted=False` and the reason.
+    stronger format). Refused spans are included with `accepted=False` and the reason. `cache` (a dict the
+    caller keeps, e.g. one per conversation) holds the lines already scanned: the result is the same with or
+    without it, only faster when texts quote each other.
     """
     if not text:
         return []
-    found: list[Found] = []
-    foreign: list[Candidate] = []
-    budget = WINDOW_BUDGET
-    for window in _all_windows(text):
-        budget -= 1
-        if budget < 0:
-            log.warning("text of %d characters has too many number-like spans; scanned the first %d",
-                        len(text), WINDOW_BUDGET)
-            break
-        if window.foreign:
-            candidate = _foreign_candidate(text, window)
-            if candidate:
-                foreign.append(candidate)
-            continue
-        matches = _validate(window.number)
-        if matches:
-            found.append((window, matches, _is_fragment(window, matches)))
+    spans = scan(text, cache)
+    found = spans.found
+    foreign = [c for c in (_foreign_candidate(text, window) for window in spans.foreign) if c is not None]
     index = TextIndex(text, [(window.start, window.end) for window, _, _ in found])
     chosen = _expand(_select(found, index))
     result = [_candidate(text, *item, index) for item in chosen]

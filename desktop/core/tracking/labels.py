@@ -15,12 +15,15 @@ _I = re.IGNORECASE
 
 #: "Tracking number" labels: English words (also inside snake_case column names: "tracking_number"), and the
 #: German, French, Spanish and Dutch compounds shops write.
+#: The leading lookahead only skips positions where no alternative can start (every one begins with one of
+#: these letters): the regex engine then tries the dozen alternatives at few places, four times faster.
 TRACKING_LABEL = re.compile(
-    r"(?<![^\W\d_])(?:track(?:ing)?|trk|waybill|awb|consignment)(?![^\W\d_])"
+    r"(?=[twacspzn])"
+    r"(?:(?<![^\W\d_])(?:track(?:ing)?|trk|waybill|awb|consignment)(?![^\W\d_])"
     r"|(?:tracking|sendungs|sendungsverfolgungs|paket|pakket|zending|zendings)[\s-]?(?:nummer|nr|code)\b"
     r"|\btrack\s*(?:&|&amp;|and|n|en)\s*trace\b|\bsendungsverfolgung|\bsuivi\b|\bseguimiento\b"
     r"|\b(?:shipment|parcel|package)\s*(?:number|no\b|nr\b|#|id\b)|\bpro\s*(?:number|no\b|#)"
-    r"|\bnum[eé]ro\s+(?:de\s+|d['’]\s*)?(?:colis|envoi)\b|\bn[uú]mero\s+de\s+env[ií]o\b", _I)
+    r"|\bnum[eé]ro\s+(?:de\s+|d['’]\s*)?(?:colis|envoi)\b|\bn[uú]mero\s+de\s+env[ií]o\b)", _I)
 
 #: Labels of numbers that are NOT tracking numbers, when they sit right before the number.
 _DECOY_WORDS = (

@@ -86,14 +86,26 @@ class Window:
     last: int
     number: str          # normalised if ASCII; may hold other scripts (then `foreign` is True)
     foreign: bool
+    #: Added to the tokens' offsets: tokens are kept relative to their line, so one line scanned once serves
+    #: every copy of it in a text (see spans.py).
+    offset: int = 0
 
     @property
     def start(self) -> int:
-        return self.tokens[self.first].start
+        return self.tokens[self.first].start + self.offset
 
     @property
     def end(self) -> int:
-        return self.tokens[self.last].end
+        return self.tokens[self.last].end + self.offset
+
+    def piece(self, first: int, last: int) -> Window:
+        """The window of tokens [first, last] of the same chain (a part of this one, or its neighbours)."""
+        return Window(self.tokens, first, last, "".join(t.text for t in self.tokens[first:last + 1]), False,
+                      self.offset)
+
+    def shifted(self, offset: int) -> Window:
+        """The same window with its offsets moved by `offset` characters."""
+        return Window(self.tokens, self.first, self.last, self.number, self.foreign, self.offset + offset)
 
     @property
     def dash_outside(self) -> bool:
@@ -118,10 +130,11 @@ class Window:
         lies further cannot change a verdict, as no number is longer."""
         low, high = self.first, self.last
         limit = self._limit()
-        while low > 0 and self.start - self.tokens[low].start <= MAX_LENGTH and \
+        start, end = self.tokens[self.first].start, self.tokens[self.last].end   # in the tokens' own frame
+        while low > 0 and start - self.tokens[low].start <= MAX_LENGTH and \
                 _adjoins(self.tokens, low, low - 1, limit):
             low -= 1
-        while high + 1 < len(self.tokens) and self.tokens[high].end - self.end <= MAX_LENGTH and \
+        while high + 1 < len(self.tokens) and self.tokens[high].end - end <= MAX_LENGTH and \
                 _adjoins(self.tokens, high, high + 1, limit):
             high += 1
         return low, high
@@ -191,10 +204,12 @@ def map_text(text: str) -> str:
     cuts = [found.start() + 1 for found in _SPACED_DASH.finditer(mapped) if _word_beside(mapped, found.start() + 1)]
     if not cuts:
         return mapped
-    chars = list(mapped)
+    pieces, previous = [], 0   # spliced slice by slice: a list of a megabyte's characters costs far more
     for at in cuts:
-        chars[at] = "|"
-    return "".join(chars)
+        pieces += (mapped[previous:at], "|")
+        previous = at + 1
+    pieces.append(mapped[previous:])
+    return "".join(pieces)
 
 
 def _word_beside(mapped: str, dash: int) -> bool:
@@ -218,6 +233,26 @@ def digit_regions(mapped: str) -> Iterator[tuple[int, int]]:
         high = position
     if high >= 0:
         yield max(0, low - REACH), min(len(mapped), high + REACH)
+
+
+#: What may start a line before its content: quote markers and blanks ("> ", "> > ", indentation). None of
+#: them belongs to a token and a chain never starts with one (map_text has already read them on the whole
+#: text), so a line's chains are those of its content alone.
+_QUOTE_MARKS = re.compile(r"[ \t>]*")
+
+
+def digit_lines(mapped: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the content of each line of `mapped` that holds a digit, in order: the line without
+    its line break and without the quote markers and blanks that start it. A chain lies within one line and
+    never starts in those markers, so the content alone decides the line's chains (see spans.py)."""
+    found = _DIGIT.search(mapped)
+    while found is not None:
+        line_start = mapped.rfind("\n", 0, found.start()) + 1
+        line_end = mapped.find("\n", found.start())
+        if line_end < 0:
+            line_end = len(mapped)
+        yield _QUOTE_MARKS.match(mapped, line_start, line_end).end(), line_end
+        found = _DIGIT.search(mapped, line_end + 1)
 
 
 def chains(mapped: str) -> Iterator[tuple[Token, ...]]:
