@@ -153,7 +153,7 @@ def read_capped(path: str, limit: int | None = None, idle: float = IDLE_SECONDS)
     Raises:
         DocumentError: unreadable, larger than the limit, or silent; the message names the file.
     """
-    from desktop.core.documents import MAX_BYTES, DocumentError
+    from desktop.core.documents import MAX_BYTES, DocumentError, unreadable
 
     limit = MAX_BYTES if limit is None else limit
     name = "standard input" if path == "-" else path
@@ -164,12 +164,8 @@ def read_capped(path: str, limit: int | None = None, idle: float = IDLE_SECONDS)
         return data
     try:
         fd = sys.stdin.fileno() if path == "-" else os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except IsADirectoryError as error:
-        raise DocumentError(f"{path}: is a directory") from error
-    except FileNotFoundError as error:
-        raise DocumentError(f"{path}: no such file") from error
     except OSError as error:
-        raise DocumentError(f"{path}: {error.strerror or error}") from error
+        raise unreadable(path, error) from error
     try:
         data = _read_fd(fd, limit, idle, name)
     finally:

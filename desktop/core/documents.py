@@ -60,12 +60,17 @@ def read_bytes(path: str) -> bytes:
         if os.path.getsize(path) > MAX_BYTES:
             raise DocumentError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MB")
         return Path(path).read_bytes()
-    except IsADirectoryError as error:
-        raise DocumentError(f"{path}: is a directory") from error
-    except FileNotFoundError as error:
-        raise DocumentError(f"{path}: no such file") from error
     except OSError as error:
-        raise DocumentError(f"{path}: {error.strerror or error}") from error
+        raise unreadable(path, error) from error
+
+
+def unreadable(path: str, error: OSError) -> DocumentError:
+    """The readable reason why `path` could not be opened or read."""
+    if isinstance(error, IsADirectoryError):
+        return DocumentError(f"{path}: is a directory")
+    if isinstance(error, FileNotFoundError):
+        return DocumentError(f"{path}: no such file")
+    return DocumentError(f"{path}: {error.strerror or error}")
 
 
 def sniff_kind(path: str, data: bytes) -> str:

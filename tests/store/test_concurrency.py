@@ -54,3 +54,29 @@ def test_two_scans_and_a_retry_worker_on_one_file_all_finish(tmp_path):
     database = open_database(path)
     assert ShipmentRow.select().count() == RegistrationRow.select().count() == 300
     close_database(database)
+
+
+def test_two_scans_and_a_retry_command_on_one_file_all_finish(tmp_path):
+    """The done-when of issue 13 as a user runs it: `shipscan scan` twice and `shipscan retry --all`
+    started together on one database (each with its own demo simulators), all exit 0."""
+    import os
+
+    db = str(tmp_path / "shared.sqlite3")
+    env = {**os.environ, "SHIPSCAN_DB": db}
+    commands = [["scan", "--demo", "--extractor", "rules", "--json", "--db", db],
+                ["scan", "--demo", "--extractor", "rules", "--json", "--db", db],
+                ["retry", "--all", "--demo", "--json", "--db", db]]
+    started = [subprocess.Popen([sys.executable, "-m", "desktop", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env) for args in commands]
+    results = [(process.wait(timeout=240), process.stderr.read()) for process in started]
+    for process in started:
+        process.stdout.close()
+        process.stderr.close()
+    assert [code for code, _ in results] == [0, 0, 0], results
+    database = open_database(db)
+    try:
+        numbers = [row.tracking_number for row in ShipmentRow.select()]
+        assert numbers and len(numbers) == len(set(numbers))            # nothing stored twice
+        assert RegistrationRow.select().count() == len(numbers)         # one outbox row per shipment
+    finally:
+        close_database(database)
