@@ -49,8 +49,6 @@ log = logging.getLogger("shipscan.registration")
 
 TEMPORARY, PERMANENT, NEEDS_INFO, QUOTA, AUTH = "temporary", "permanent", "needs_info", "quota", "auth"
 
-#: Outcomes recorded between two turns of the event loop (each is one short transaction).
-APPLY_CHUNK = 10
 PERMANENT_CODES = {"validation_error", "tracker_conflict", "shipping_date_outdated", "tracker_not_updatable",
                    "processing_error", "parsing_error", "bulk_create_limit_exceeded"}
 NEEDS_INFO_CODES = {"missing_mandatory_field", "destination_postcode_required",
@@ -232,7 +230,7 @@ class RegistrationWorker:
                 outbox.release([r.id for r in rows])  # cancelled mid-call: let the next drain take them
                 raise
             summary.calls += sent
-            await self._apply_all(rows, outcomes, summary)
+            self._apply_all(rows, outcomes, summary)
             if summary.paused_reason:
                 break
         return summary
@@ -320,30 +318,19 @@ class RegistrationWorker:
                 outcomes.append(Outcome(None, "", 201, tracker.tracker_id))
         return outcomes
 
-    async def _apply_all(self, rows: list[RegistrationRow], outcomes: list[Outcome | None],
-                         summary: DrainSummary) -> None:
-        """Record every outcome. A bulk answer brings up to 100: the event loop (the window) gets a turn
-        every `APPLY_CHUNK` of them; a cancellation meanwhile still records the rest before it goes on,
-        because Ship24 has already answered for them."""
+    def _apply_all(self, rows: list[RegistrationRow], outcomes: list[Outcome | None],
+                   summary: DrainSummary) -> None:
         pause: Outcome | None = None
-        cancelled = False
         outbox.release([row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None])
-        for done, (row, outcome) in enumerate(zip(rows, outcomes, strict=True), start=1):
+        for row, outcome in zip(rows, outcomes, strict=True):
             if outcome is None:
                 continue
             summary.attempted += 1
             if outcome.kind in (QUOTA, AUTH):
                 pause = pause or outcome
             self._apply(row, outcome, summary)
-            if done % APPLY_CHUNK == 0 and not cancelled:
-                try:
-                    await asyncio.sleep(0)
-                except asyncio.CancelledError:
-                    cancelled = True
         if pause is not None:
             self._pause(pause, summary)
-        if cancelled:
-            raise asyncio.CancelledError
 
     def _apply(self, row: RegistrationRow, outcome: Outcome, summary: DrainSummary) -> None:
         now = self.clock()
