@@ -3,9 +3,9 @@
 One design for the three clients. A `Budget` mirrors one server-side limit and is corrected by every
 answer's rate-limit headers (parsed by `desktop.clients.headers`):
 
-- `Budget.window(...)`: a fixed window (Front's company budget per minute, Ship24's per-endpoint seconds).
+- model "window": a fixed window (Front's company budget per minute, Ship24's per-endpoint seconds).
   Everything still ours in the window may go at once; when it is spent, requests wait for the reset.
-- `Budget.bucket(...)`: a bucket that refills continuously (OpenAI's requests and tokens per minute).
+- model "bucket": a bucket that refills continuously (OpenAI's requests and tokens per minute).
   Everything in the bucket may go at once; then requests go as fast as it refills.
 
 So requests go as fast as answers come, bounded only by what the caller keeps in flight, until the
@@ -46,10 +46,9 @@ _INF = math.inf
 
 @dataclass(slots=True)
 class Ticket:
-    """One request's claim on a budget: its cost, when it was taken, and in which of our windows."""
+    """One request's claim on a budget: its cost, and in which of our windows it was taken."""
 
     cost: float
-    sent_at: float
     window: int
 
 
@@ -95,14 +94,6 @@ class Budget:
         if limit:
             self.set_limit(limit)
 
-    @classmethod
-    def window_budget(cls, name: str, **kwargs: object) -> Budget:
-        return cls(name, model="window", **kwargs)  # type: ignore[arg-type]
-
-    @classmethod
-    def bucket_budget(cls, name: str, **kwargs: object) -> Budget:
-        return cls(name, model="bucket", **kwargs)  # type: ignore[arg-type]
-
     # -- what the server told us ------------------------------------------------------------------------
     @property
     def capacity(self) -> float:
@@ -144,7 +135,7 @@ class Budget:
         now = self._clock()
         if self.model == "bucket":
             if remaining is not None:
-                self._observe_bucket(ticket, remaining, refill, now)
+                self._observe_bucket(remaining, refill, now)
         else:
             self._observe_window(ticket, remaining, reset_in, key, now)
         self._changed.set()
@@ -231,7 +222,7 @@ class Budget:
         if self.model == "window" and self.limit and self._window_end is None:
             # No answer has named the server's window yet: ours starts now, so it cannot end before theirs.
             self._window_end = now + self.window
-        return Ticket(cost, now, self._window_no)
+        return Ticket(cost, self._window_no)
 
     def _reason(self) -> str:
         if self._paused_until > self._clock():
@@ -243,7 +234,7 @@ class Budget:
         self._level = min(self.capacity, self._level + (now - self._level_at) * self.rate)
         self._level_at = now
 
-    def _observe_bucket(self, ticket: Ticket, remaining: float, refill: float | None, now: float) -> None:
+    def _observe_bucket(self, remaining: float, refill: float | None, now: float) -> None:
         assert self.limit is not None
         if refill and remaining < self.limit:
             # The seconds until full, for what is missing, give the refill rate (so the period too).

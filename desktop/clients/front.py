@@ -119,7 +119,7 @@ class FrontClient:
     async def inboxes(self) -> list[Inbox]:
         """Every inbox the token can see."""
         inboxes = []
-        async for results in self._pages(f"{self._base}/inboxes?limit={PAGE_LIMIT}", "inboxes", None):
+        async for results in self._pages(f"{self._base}/inboxes", "inboxes", None):  # the spec: no params
             inboxes += [Inbox(id=str(r["id"]), name=str(r.get("name") or r["id"])) for r in results]
         return inboxes
 

@@ -102,20 +102,20 @@ async def front_total(front, since: float, until: float, inboxes: tuple[str, ...
     return int(total) if total is not None else len(first)
 
 
-def front_limit(front) -> float | None:
-    """Front's company limit per minute as the client learnt it from the last answer's headers.
+def front_budget(front) -> tuple[float | None, float]:
+    """(Front's company limit per minute, its window in seconds) as the client learnt them from the answers.
 
-    Reads `front.pacer.company.limit`/`.window` (requests per window of seconds); None when unknown, and
-    the estimate then assumes Front's smallest plan. (A time-scaled simulator's window counts as a minute
-    of its own: the demo's 200 per 6 s window is shown as 2,000 a minute.)
+    Reads `front.pacer.company.limit`/`.window`. The limit is None when unknown (the estimate then assumes
+    Front's smallest plan); the window is a minute until the client has measured it. (A time-scaled
+    simulator's window counts as a minute of its own: the demo's 200 per 6 s is shown as 2,000 a minute.)
     """
     company = getattr(getattr(front, "pacer", None), "company", None)
     limit, window = getattr(company, "limit", None), getattr(company, "window", None)
     if not isinstance(window, int | float) or window <= 0:
-        window = 60.0  # Front's limits are per minute until the client has measured the window
+        window = 60.0
     if isinstance(limit, int | float) and limit > 0:
-        return float(limit) * 60.0 / float(window)
-    return None
+        return float(limit) * 60.0 / float(window), float(window)
+    return None, float(window)
 
 
 async def estimate_scan(front, settings, since: float, until: float, inboxes: tuple[str, ...],
@@ -123,8 +123,7 @@ async def estimate_scan(front, settings, since: float, until: float, inboxes: tu
     total = await front_total(front, since, until, inboxes)
     known = views.known_conversations(since, until, inboxes)
     concurrency = concurrency or settings.batch_size * settings.concurrent_batches
+    limit_per_minute, window = front_budget(front)
     return compute_estimate(total, known.unchanged, extractor=extractor, model=settings.model,
                             average_tokens=known.average_tokens, budget_share=settings.front_budget_share,
-                            limit_per_minute=front_limit(front), concurrency=concurrency,
-                            window_seconds=float(getattr(getattr(front, "pacer", None), "company", None).window
-                                                 if hasattr(getattr(front, "pacer", None), "company") else 60.0))
+                            limit_per_minute=limit_per_minute, window_seconds=window, concurrency=concurrency)

@@ -170,7 +170,13 @@ def _teammate(name: str, handle: str) -> dict[str, Any]:
     slug = re.sub(r"[^a-z0-9]", "", name.lower())[:10] or "agent"
     return {"_links": {"self": f"/teammates/tea_{slug}"}, "id": f"tea_{slug}", "email": handle,
             "username": slug, "first_name": first, "last_name": last, "is_admin": False,
-            "is_available": True, "is_blocked": False, "type": "user", "custom_fields": {}}
+            "is_available": True, "is_blocked": False, "type": "user", "custom_fields": {},
+            "license_type": "regular"}
+
+
+#: The statuses the API reports (the spec's enum). A snoozed conversation is archived until its reminder
+#: (search still finds it with `is:snoozed`).
+API_STATUS = {"snoozed": "archived"}
 
 
 def conversation_json(conversation: SimConversation, base: str, include_updated_at: bool) -> dict[str, Any]:
@@ -184,7 +190,7 @@ def conversation_json(conversation: SimConversation, base: str, include_updated_
     data: dict[str, Any] = {
         "_links": {"self": url, "related": related},
         "id": conversation.id, "type": "conversation", "subject": conversation.subject,
-        "status": conversation.status, "ticket_ids": [], "assignee": None,
+        "status": API_STATUS.get(conversation.status, conversation.status), "ticket_ids": [], "assignee": None,
         "recipient": {"_links": {"related": {"contact": None}}, "name": conversation.customer_name,
                       "handle": conversation.customer_handle, "role": "from"},
         "tags": [_tag_json(t, base) for t in conversation.tags], "links": [], "custom_fields": {},
