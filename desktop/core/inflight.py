@@ -97,3 +97,34 @@ def concurrency_figures(window: ConversationWindow) -> dict[str, Any]:
         figures[f"{key}_in_flight_avg_while_remaining"] = \
             round(Gauge.average(first[name], last[name]), 2) if first else 0.0
     return figures
+
+
+class Lane:
+    """Synchronous bookkeeping in slices: at most about `slice_seconds` of it per turn of the event loop.
+
+    Answers come back in bursts (a budget window opens, a group of answers lands together). Committing
+    all of a burst in one turn freezes the window that paints between turns; committing one per turn
+    (a lock held across `sleep(0)`) throttles a fast scan to the loop's turn rate, and conversations
+    waiting for their turn hold slots the LLM could use. `await lane.enter()` returns at once while the
+    current turn has spent less than the slice, else it yields until a later turn.
+    """
+
+    def __init__(self, clock: Callable[[], float], slice_seconds: float = 0.008) -> None:
+        self._clock = clock
+        self._slice = slice_seconds
+        self._turn_started: float | None = None
+
+    async def enter(self) -> None:
+        while True:
+            now = self._clock()
+            if self._turn_started is None:
+                self._turn_started = now
+                # call_soon callbacks run in the next turn: the slice is per turn, not per burst.
+                asyncio.get_running_loop().call_soon(self._new_turn)
+                return
+            if now - self._turn_started < self._slice:
+                return
+            await asyncio.sleep(0)
+
+    def _new_turn(self) -> None:
+        self._turn_started = None

@@ -56,7 +56,7 @@ from desktop.core.events import (
     ShipmentFound,
     Sink,
 )
-from desktop.core.inflight import ConversationWindow, concurrency_figures
+from desktop.core.inflight import ConversationWindow, Lane, concurrency_figures
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
 from desktop.errors import ExpectedError, ExtractionFailed
 from desktop.store import scans
@@ -132,7 +132,7 @@ class Scanner:
         self._clock = clock
         self._work: asyncio.Task | None = None
         self._cancel_requested = False
-        self._lane: asyncio.Lock | None = None
+        self._lane: Lane | None = None
 
     def cancel(self) -> None:
         """Stop the running scan soon; `run` then returns a summary with state "cancelled"."""
@@ -150,7 +150,7 @@ class Scanner:
     async def run(self, params: ScanParams) -> RunSummary:
         """Scan `params`; returns the summary. Cancelling the calling task stops the scan and re-raises."""
         run = self._open_run(params)
-        self._lane = asyncio.Lock()         # per run: a scanner may outlive an event loop (tests)
+        self._lane = Lane(time.perf_counter)   # per run: a scanner may outlive an event loop (tests)
         front_before = self._front.stats.snapshot()
         llm_before = self._llm_429s()
         previous_wait = getattr(self._front, "on_wait", None)
@@ -285,16 +285,15 @@ class Scanner:
         run.eta.conversation_started(ref.id)
         self._emit(ConversationStarted(ref.id, batch.number))
         extracted = await self._extract(run, ref) if needs_scan else None
-        # Answers come back in bursts (a budget window opens, a group of answers lands together): the
-        # bookkeeping of one conversation per turn of the event loop lets the window paint in between.
+        # Answers come back in bursts: the lane keeps one turn's bookkeeping short, so the window paints.
         assert self._lane is not None
-        async with self._lane:
-            self._record(run, batch, ref, extracted)
-            run.eta.conversation_finished(ref.id, worked=needs_scan)
-            self._progress(run)
-            if batch.done == len(batch.refs):
-                self._close_batch(run, batch, BatchState.DONE)
-            await asyncio.sleep(0)
+        await self._lane.enter()
+        self._record(run, batch, ref, extracted)
+        asked = extracted is not None and extracted[0] is not None and extracted[0].llm_calls > 0
+        run.eta.conversation_finished(ref.id, worked=needs_scan, asked=asked)
+        self._progress(run)
+        if batch.done == len(batch.refs):
+            self._close_batch(run, batch, BatchState.DONE)
 
     def _close_open_batches(self, run: _Run, state: BatchState) -> None:
         for batch in list(run.open_batches.values()):

@@ -16,10 +16,11 @@ from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
 HARD_REFUSALS = ("lookalike_characters", "part_of_longer_code")
 
 
-def has_plausible_candidate(prepared: PreparedConversation) -> bool:
+def has_plausible_candidate(prepared: PreparedConversation, lines: LineCache | None = None) -> bool:
     """True when anything in the conversation (quoted history included) fits a tracking-number format and
-    is not plainly something else. Deliberately generous: a False here means the LLM is not asked at all."""
-    for candidate in find_candidates(prepared.full_text):
+    is not plainly something else. Deliberately generous: a False here means the LLM is not asked at all.
+    `lines`: the line cache of an earlier scan of the same conversation (`collect`), read again here."""
+    for candidate in find_candidates(prepared.full_text, lines):
         if candidate.matches and not any(r in HARD_REFUSALS for r in candidate.reasons):
             return True
     return False
@@ -42,11 +43,13 @@ def _strong(candidate: Candidate) -> bool:
         or candidate.score >= 0.7
 
 
-def collect(conversation: Conversation) -> dict[str, _Seen]:
-    """Per normalised number: its best accepted occurrence and the first message that carries it."""
+def collect(conversation: Conversation, lines: LineCache | None = None) -> dict[str, _Seen]:
+    """Per normalised number: its best accepted occurrence and the first message that carries it.
+    `lines` (a new one when None) caches the lines scanned, for the caller to pass on to later scans."""
     seen: dict[str, _Seen] = {}
     vetoed: set[str] = set()
-    lines: LineCache = {}   # shared by the messages: a reply's quoted copy of an earlier one is not re-scanned
+    # shared by the messages: a reply's quoted copy of an earlier one is not re-scanned
+    lines = {} if lines is None else lines
     for message, text in message_texts(conversation):
         for candidate in find_candidates(text, lines):
             if not candidate.matches:
@@ -91,8 +94,9 @@ class RulesExtractor:
 
         return await run_cpu_bound(self.extract_sync, conversation)
 
-    def extract_sync(self, conversation: Conversation) -> ExtractionResult:
-        """The same as `extract`, for callers without an event loop (CLI, tests, benchmarks)."""
-        found = collect(conversation)
+    def extract_sync(self, conversation: Conversation, lines: LineCache | None = None) -> ExtractionResult:
+        """The same as `extract`, for callers without an event loop (CLI, tests, benchmarks); `lines` as
+        in `collect`."""
+        found = collect(conversation, lines)
         shipments = tuple(to_shipment(s.best, s.message_id) for s in found.values())
         return ExtractionResult(shipments=shipments, extractor=self.name)

@@ -17,8 +17,12 @@ class Clock:
 
 
 def simulate(n: int, slots: int, median: float, sigma: float, per_window: int | None = None,
-             window: float = 6.0, seed: int = 1) -> list[tuple[float, float]]:
-    """Run n conversations; returns (fraction done, predicted total) at every finish, then the real total."""
+             window: float = 6.0, seed: int = 1, spared: float = 0.0, tell_asked: bool = True
+             ) -> list[tuple[float, float]]:
+    """Run n conversations; returns (fraction done, predicted total) at every finish, then the real total.
+
+    `spared`: the share of conversations the pre-filter spares the LLM (their fetch and the engine take 0.3 of the median answer);
+    `tell_asked`: whether the ETA is told which ones waited for an answer."""
     rng = random.Random(seed)
     clock = Clock()
     eta = Eta(clock)
@@ -37,20 +41,22 @@ def simulate(n: int, slots: int, median: float, sigma: float, per_window: int | 
                     return
                 in_window += 1
             eta.conversation_started(str(started))
-            heapq.heappush(running, (clock.now + median * rng.lognormvariate(0.0, sigma), started))
+            asked = rng.random() >= spared
+            took = median * rng.lognormvariate(0.0, sigma) if asked else median * 0.3
+            heapq.heappush(running, (clock.now + took, started, asked))
             started += 1
 
     start_more()
     while running or started < n:
         next_window = window_start + window if per_window is not None and started < n else float("inf")
-        end, key = running[0] if running else (float("inf"), -1)
+        end, key, asked = running[0] if running else (float("inf"), -1, False)
         if next_window < end and len(running) < slots:
             clock.now = next_window
             start_more()
             continue
         heapq.heappop(running)
         clock.now = end
-        eta.conversation_finished(str(key))
+        eta.conversation_finished(str(key), asked=asked and tell_asked)
         done += 1
         start_more()
         left = eta.seconds_left(n)
@@ -69,6 +75,28 @@ def test_steady_answers():
 
 def test_front_bound_bursts():
     assert worst_after(simulate(2000, 150, 1.2, 0.35, per_window=96)) <= 0.25
+
+
+def test_conversations_spared_the_llm_do_not_read_as_a_heavy_tail():
+    """A third of the conversations need no LLM answer and end in a fraction of the time. Fitted together
+    with the others, the two humps read as one wide log-normal with a long tail (the week benchmark's ETA
+    said 18 s for a 6 s scan); fitted to the answered ones, the ETA holds within 25% from 20% done. The
+    control (the ETA not told which conversations were answered) shows the test can fail."""
+    told = [worst_after(simulate(600, 150, 1.2, 0.35, spared=0.35, seed=seed)) for seed in range(1, 5)]
+    blind = [worst_after(simulate(600, 150, 1.2, 0.35, spared=0.35, seed=seed, tell_asked=False))
+             for seed in range(1, 5)]
+    assert max(told) <= 0.25 < min(blind)
+
+
+def test_a_short_scan_refits_as_answers_come_in():
+    """120 conversations in a window of 150, all started at once: the end is the slowest of them, and the
+    whole scan lasts a few seconds, so a fit renewed only every REFIT_EVERY seconds is stale most of the
+    time. Renewed as answers come in (REFIT_GROWTH), the median worst error from half-way on over 12 runs
+    stays within 25% (measured 0.225; with time-based refits alone 0.29)."""
+    import statistics
+
+    errors = [worst_after(simulate(120, 150, 1.2, 0.35, seed=seed), 0.5) for seed in range(1, 13)]
+    assert statistics.median(errors) <= 0.25
 
 
 def test_heavy_tail_is_anticipated_as_well_as_it_can_be():

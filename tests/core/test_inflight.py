@@ -66,3 +66,34 @@ def test_the_first_failure_stops_the_window_and_is_raised():
         return None, ran
     error, ran = asyncio.run(main())
     assert error == "disk full" and len(ran) < 9
+
+
+def test_the_lane_runs_a_slice_of_bookkeeping_per_turn_of_the_loop():
+    """Bookkeeping of 4 ms each in a lane with an 10 ms slice: three per turn of the event loop, not one
+    (that throttled a fast scan to the loop's turn rate) and not all twelve (that froze the window)."""
+    from desktop.core.inflight import Lane
+
+    async def main() -> dict[int, int]:
+        now = [0.0]
+        lane = Lane(lambda: now[0], slice_seconds=0.010)
+        turns = [0]
+        per_turn: dict[int, int] = {}
+        loop = asyncio.get_running_loop()
+
+        def tick() -> None:
+            turns[0] += 1
+            if turns[0] < 100:
+                loop.call_soon(tick)
+
+        async def bookkeeping() -> None:
+            await lane.enter()
+            per_turn[turns[0]] = per_turn.get(turns[0], 0) + 1
+            now[0] += 0.004
+
+        loop.call_soon(tick)
+        await asyncio.gather(*(bookkeeping() for _ in range(12)))
+        return per_turn
+
+    per_turn = asyncio.run(main())
+    assert sum(per_turn.values()) == 12
+    assert max(per_turn.values()) == 3
