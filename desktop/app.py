@@ -8,6 +8,11 @@ and last the engine's worker process is stopped. SIGTERM (logout, `kill`), SIGIN
 the same shutdown as closing the window, without asking; the exit code is 0 as after a close. Children
 that the app starts die with it even when it is killed outright (`desktop.lifeline`).
 
+First start without keys (or with an unusable endpoint): instead of exiting, the user may try the demo,
+enter keys in Settings and go on, or quit (`desktop.gui.startup.first_start`); headless runs print the
+missing key and exit 2 as before. With --demo, the simulators' endpoints are marked as holding for this
+run only, so saving Settings never writes them to the settings file.
+
 This is the only module that knows every concrete class; everything else receives its dependencies.
 `SHIPSCAN_QUIT_AFTER=<seconds>` closes the window by itself after that long (smoke tests, screenshots).
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import gc
 import logging
 import os
@@ -63,6 +69,10 @@ def make_scanner_factory(svc):
 
 def compose(svc, messages: Messages, *, log_path=None) -> tuple[Bridge, MainWindow]:
     """Build the bridge (with the registration worker and status refresher) and the main window."""
+    if getattr(svc, "demo", False):  # the simulators' ports change each run: never saved (Settings)
+        cfg = svc.settings
+        svc.settings = cfg.with_runtime_endpoints("the demo", front_url=cfg.front_url, openai_url=cfg.openai_url,
+                                                  ship24_url=cfg.ship24_url)
     bridge = Bridge(svc, messages, make_scanner=make_scanner_factory(svc))
     if hasattr(svc, "relay"):
         svc.relay.sink = bridge.sink  # rate-limit waits of every client, also outside a scan
@@ -93,9 +103,8 @@ async def run_window(app: QApplication, args: argparse.Namespace, setup: applog.
 
 async def _run_services_and_window(app: QApplication, args: argparse.Namespace, setup: applog.LogSetup,
                                    messages: Messages, closed: asyncio.Event) -> int:
-    from desktop.services import open_services
-
-    async with open_services(args, sims_in_child=True) as svc:
+    async with contextlib.AsyncExitStack() as stack:
+        svc = await _open_services(stack, args)
         for key in (svc.keys.front, svc.keys.openai, svc.keys.ship24):
             setup.redactor.add_secret(key)
         log.info("window opening (demo=%s, db=%s)", bool(getattr(svc, "demo", False)), svc.db_path)
@@ -120,6 +129,25 @@ async def _run_services_and_window(app: QApplication, args: argparse.Namespace, 
         window.hide()
         window.deleteLater()
     return 0
+
+
+async def _open_services(stack: contextlib.AsyncExitStack, args: argparse.Namespace):
+    """The opened services (closed with `stack`). While they cannot open for want of a key or a usable
+    setting, the first-start dialog offers the demo or Settings; "quit" re-raises the error."""
+    from desktop.gui import startup
+    from desktop.services import open_services
+
+    while True:
+        try:
+            return await stack.enter_async_context(open_services(args, sims_in_child=True))
+        except ConfigurationError as exc:
+            log.info("cannot open the services: %s", exc)
+            choice = await startup.first_start(exc)
+            if choice == startup.QUIT:
+                raise
+            if choice == startup.DEMO:
+                args = copy.copy(args)
+                args.demo = True
 
 
 def _close_on_signals(closed: asyncio.Event) -> Callable[[], None]:
@@ -162,24 +190,11 @@ def _quit_after(window: MainWindow) -> None:
         QTimer.singleShot(int(float(seconds) * 1000), window.close)
 
 
-def _setup_needed(app: QApplication, error: ConfigurationError) -> int:
-    """A key is missing: say which, and offer the settings dialog so the user can enter it."""
+def _setup_needed(error: ConfigurationError) -> int:
+    """A key or setting is missing and the user chose to quit (or nobody can be asked): say which, exit 2."""
     print(f"shipscan: {error}", file=sys.stderr)
-    if is_headless():
-        return 2
-    from PySide6.QtWidgets import QMessageBox
-
-    from desktop import settings as settings_mod
-    from desktop.gui.connection import test_connection
-    from desktop.gui.settingsdialog import SettingsDialog
-
-    QMessageBox.information(None, "Shipscan needs a key", f"{error}\n\nEnter it in the settings, then start "
-                                                          "Shipscan again. To try it without accounts, run "
-                                                          "`shipscan --demo`.")
-    dialog = SettingsDialog(settings_mod.load().with_env())
-    dialog.test_requested.connect(lambda service, url, key: dialog.show_test_result(
-        service, *asyncio.run(test_connection(service, url, key or None))))  # no loop runs here: plain run
-    dialog.exec()
+    if not is_headless():
+        print("shipscan: to try it without accounts, run `shipscan --demo`", file=sys.stderr)
     return 2
 
 
@@ -189,6 +204,9 @@ def make_application() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Shipscan")
     app.setDesktopFileName("shipscan")
+    from desktop.gui.about import app_icon
+
+    app.setWindowIcon(app_icon())  # title and task bars (X11, Windows); Wayland takes the .desktop file's
     # The window decides when the app ends (it may first cancel a scan), not Qt's last-window rule.
     app.setQuitOnLastWindowClosed(False)
     # The extraction threads are CPU-bound. Each time the GUI thread releases the interpreter lock (every
@@ -224,7 +242,7 @@ def main(args: argparse.Namespace) -> int:
         with loop:
             return loop.run_until_complete(run_window(app, args, setup))
     except ConfigurationError as exc:
-        return _setup_needed(app, exc)
+        return _setup_needed(exc)
     finally:
         offload.shutdown()  # the engine's worker process: after the services, so no scan still needs it
         crash.uninstall()

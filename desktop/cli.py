@@ -15,7 +15,7 @@ import sys
 from desktop import __version__
 
 #: Modules under desktop.commands that register sub-commands, in the order `--help` lists them.
-COMMAND_MODULES = ("simulate", "extract", "scan", "registration")
+COMMAND_MODULES = ("simulate", "extract", "scan", "registration", "about")
 
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:

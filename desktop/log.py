@@ -49,6 +49,15 @@ _KEY_PATTERNS = (
 )
 
 
+def key_like(piece: str) -> bool:
+    """Whether a piece of a pasted key (a line or a blank-separated word) looks like key material, not a
+    word: at least 6 characters with a digit or a capital after a small letter ("abcdefXYZ987"), or 20+."""
+    piece = piece.strip()
+    if len(piece) < 6:
+        return False
+    return len(piece) >= 20 or any(ch.isdigit() for ch in piece) or re.search(r"[a-z][A-Z]", piece) is not None
+
+
 class Redactor(logging.Filter):
     """Masks secrets in every record and caps its length; attached to each of our handlers."""
 
@@ -64,8 +73,10 @@ class Redactor(logging.Filter):
         """
         if not value:
             return
-        forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1], *value.splitlines()}
-        forms.update(piece for piece in value.split() if piece)
+        forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1]}
+        # Pieces only where they look like key material: a key pasted as "Bearer sk-..." or with a label
+        # beside it must not mask that ordinary word in every message from now on.
+        forms.update(piece for piece in {*value.splitlines(), *value.split()} if key_like(piece))
         self._secrets.update(form for form in forms if len(form) >= 6)
 
     def redact(self, text: str, limit: int | None = MAX_MESSAGE_CHARS) -> str:

@@ -47,7 +47,7 @@ def validate_key(service: str, value: str, where: str) -> str:
     if bad:
         from desktop import log
 
-        log.register_secrets(value, *value.split())  # mask it, and its pieces, should it leak anyway
+        log.register_secrets(value)  # mask it, and its key-like pieces, should it leak anyway
         raise InvalidKey(f"the {service} key from {where} contains {len(bad)} invalid character(s) "
                          "(a line break, tab, space or other control character); paste it again on one line")
     return value

@@ -127,6 +127,8 @@ def demo_sim_config(db_path: str | Path | None = None) -> Any:
     config.front.window_seconds = 6.0              # ...with time running 10x faster
     config.openai.window_seconds = 6.0             # OpenAI's per-minute budgets, 10x faster too
     config.ship24.state_file = str(demo_ship24_state_file(db_path))
+    config.ship24.movement.enabled = True          # trackers move, with exceptions and stalls...
+    config.ship24.movement.time_scale = 360.0      # ...a 6-hour step a minute, so minutes show movement
     return config
 
 
@@ -209,7 +211,8 @@ def _open_clients(svc: Services) -> None:
         extra = {}
         if svc.sims is not None:   # the demo's OpenAI budgets cover a time-scaled window, not a minute
             extra["rate_period"] = float(svc.sims.openai.config.window_seconds)
-        svc.llm = LlmClient(cfg.openai_url, keys.openai, cfg.model, on_wait=relay.openai, **extra)
+        svc.llm = LlmClient(cfg.openai_url, keys.openai, cfg.model, on_wait=relay.openai,
+                            limits_file=paths.data_dir() / "openai-limits.json", **extra)
     if keys.ship24:
         try:
             from desktop.clients.ship24 import Ship24Client

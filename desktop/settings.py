@@ -2,6 +2,11 @@
 
 Stored as JSON in the user config directory. Environment variables `FRONT_API_URL`, `OPENAI_BASE_URL`
 and `SHIP24_API_URL` override the stored endpoints. Keys live in `desktop.secrets`, never here.
+
+An endpoint that only holds for this process (from an environment variable, or the demo's simulators on
+127.0.0.1) is listed in `Settings.endpoint_overrides` with where it came from. `save` never writes such
+an endpoint: the file keeps what it held (issue 11 item 2: the demo's temporary URLs broke the next
+real scan).
 """
 
 from __future__ import annotations
@@ -9,16 +14,18 @@ from __future__ import annotations
 import json
 import os
 import urllib.parse
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from desktop import paths
+from desktop import __version__, paths
 
 FRONT_DEFAULT_URL = "https://api2.frontapp.com"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 SHIP24_DEFAULT_URL = "https://api.ship24.com"
 
 ENDPOINT_ENV = {"front_url": "FRONT_API_URL", "openai_url": "OPENAI_BASE_URL", "ship24_url": "SHIP24_API_URL"}
+#: Fields that live only in the running process: never read from nor written to the file.
+RUNTIME_FIELDS = ("endpoint_overrides",)
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,9 @@ class Settings:
     front_url: str = FRONT_DEFAULT_URL
     openai_url: str = OPENAI_DEFAULT_URL
     ship24_url: str = SHIP24_DEFAULT_URL
-    model: str = "gpt-4.1-mini"
+    #: gpt-5.4-mini: a small reasoning model OpenAI serves for Structured Outputs (ModelIdsShared in its
+    #: OpenAPI document, no shutdown announced); gpt-4.1-mini and gpt-4o-mini shut down on 2027-01-14.
+    model: str = "gpt-5.4-mini"
     #: Share of the company's Front budget this app may use (the rest is for other integrations).
     front_budget_share: float = 0.8
     #: When True, every shipment waits for a person to approve it before it is registered.
@@ -47,6 +56,18 @@ class Settings:
     auto_register_per_scan: int = 100
     #: The same over any 24 hours, across scans and processes.
     auto_register_per_day: int = 300
+    #: (endpoint field, where its value comes from) for endpoints that hold only while this process runs,
+    #: e.g. ("front_url", "FRONT_API_URL"); `save` keeps the stored value of these. Not part of equality.
+    endpoint_overrides: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def overridden(self, name: str) -> str | None:
+        """Where the endpoint field `name` comes from when it is not the stored one; None when it is."""
+        return dict(self.endpoint_overrides).get(name)
+
+    def with_runtime_endpoints(self, source: str, **urls: str) -> Settings:
+        """These settings with endpoints that hold for this process only (e.g. the demo's simulators)."""
+        marked = dict(self.endpoint_overrides) | dict.fromkeys(urls, source)
+        return replace(self, **urls, endpoint_overrides=tuple(marked.items()))
 
     def with_env(self) -> Settings:
         """These settings with endpoint environment variables applied on top.
@@ -60,7 +81,10 @@ class Settings:
         for name in ENDPOINT_ENV:
             if name not in overrides:
                 check_url(getattr(self, name), f"the {name.removesuffix('_url')} endpoint in Settings")
-        return replace(self, **overrides)
+        marked = self
+        for name, url in overrides.items():
+            marked = marked.with_runtime_endpoints(ENDPOINT_ENV[name], **{name: url})
+        return marked
 
 
 def check_url(url: str, where: str) -> str:
@@ -88,7 +112,7 @@ def load(path: Path | None = None) -> Settings:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raw = {}
-    known = {f.name: f.type for f in fields(Settings)}
+    known = {f.name: f.type for f in fields(Settings) if f.name not in RUNTIME_FIELDS}
     clean = {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else {}
     try:
         return Settings(**clean)
@@ -97,7 +121,20 @@ def load(path: Path | None = None) -> Settings:
 
 
 def save(settings: Settings, path: Path | None = None) -> None:
+    """Write `settings` to `path` (default: the user config file), atomically.
+
+    Endpoints listed in `settings.endpoint_overrides` are not written: the file keeps the value it held
+    (or the default), so an environment variable or the demo never replaces the user's real endpoint.
+    """
     path = path or settings_path()
+    data = asdict(settings)
+    for name in RUNTIME_FIELDS:
+        data.pop(name, None)
+    if settings.endpoint_overrides:
+        stored = load(path)
+        for name, _source in settings.endpoint_overrides:
+            data[name] = getattr(stored, name)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    data["saved_by"] = __version__  # which shipscan wrote the file (load ignores it)
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(path)

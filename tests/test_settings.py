@@ -29,3 +29,18 @@ def test_env_overrides_endpoints(monkeypatch):
     assert applied.front_url == "http://127.0.0.1:9/"
     assert applied.ship24_url == "http://127.0.0.1:8"
     assert applied.openai_url == settings.OPENAI_DEFAULT_URL
+
+
+def test_endpoints_from_the_environment_or_the_demo_are_never_saved(tmp_path, monkeypatch):
+    """Issue 11 item 2: the file keeps the user's endpoints; a run-only one is marked with its source."""
+    path = tmp_path / "settings.json"
+    settings.save(replace(settings.Settings(), front_url="https://front.example.com"), path)
+    monkeypatch.setenv("FRONT_API_URL", "http://127.0.0.1:9")
+    running = settings.load(path).with_env()
+    assert running.front_url == "http://127.0.0.1:9" and running.overridden("front_url") == "FRONT_API_URL"
+    demo = running.with_runtime_endpoints("the demo", ship24_url="http://127.0.0.1:7")
+    settings.save(replace(demo, model="gpt-x"), path)
+    stored = settings.load(path)
+    assert (stored.front_url, stored.ship24_url, stored.model) == (
+        "https://front.example.com", settings.SHIP24_DEFAULT_URL, "gpt-x")
+    assert "endpoint_overrides" not in path.read_text()

@@ -58,7 +58,7 @@ class Budget:
     def __init__(self, name: str, *, model: str, window: float, limit: float | None = None,
                  share: float = 1.0, probe: float = 1.0, blind: float = 1.0,
                  on_wait: WaitCallback | None = None, report_after: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, start_level: float = 1.0) -> None:
         if model not in ("window", "bucket"):
             raise ValueError(f"model must be 'window' or 'bucket', not {model!r}")
         if not 0 < share <= 1 or window <= 0:
@@ -93,6 +93,10 @@ class Budget:
         self.unlimited = False
         if limit:
             self.set_limit(limit)
+            # A bucket whose limit was known beforehand (remembered from an earlier run) may be partly
+            # spent by others: it starts at `start_level` of its capacity, the first answer tells the rest.
+            self._level = self.capacity * max(0.0, min(1.0, start_level))
+        self._guessed = bool(limit) and model == "bucket" and start_level < 1.0
 
     # -- what the server told us ------------------------------------------------------------------------
     @property
@@ -242,7 +246,13 @@ class Budget:
             if 1.0 <= period <= 3600.0:
                 self.window = period
         self._refill(now)
-        self._level = min(self._level, remaining - self.reserve)
+        if self._guessed:
+            # The start level was a guess (limits remembered from an earlier run): the first answer
+            # replaces it, up or down; what is still in flight may not be in its count yet.
+            self._guessed = False
+            self._level = min(self.capacity, remaining - self.reserve - self.in_flight)
+        else:
+            self._level = min(self._level, remaining - self.reserve)
 
     def _roll(self, now: float) -> None:
         """Start a new window when ours has ended by our clock (before any answer says so)."""

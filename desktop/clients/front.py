@@ -8,9 +8,16 @@ Contract:
   filters, so several inboxes are searched one after another and merged.
 - `conversation_messages(id)` returns `(resolved_id, messages oldest first)`, every page of them; a merged
   conversation answers 301 and is followed once.
+- `count(since, until, inboxes)` is the number of conversations in range over every inbox given: one
+  search request per inbox (Front's `_total`), for the estimate.
+- `latest_conversation()` is the most recently active conversation (or None), for the connection test.
 - Every request is paced by `FrontPacer` before any 429 (see front_pacing); 429s wait `retry-after` (at
   least 1 s) and are retried, as are timeouts, resets and 5xx (a few times, with backoff). What still fails
   raises the typed `desktop.clients.errors` family. Waits are reported through `on_wait(seconds, reason)`.
+- Scopes: a scan needs `conversations:read` (search) and `messages:read`; the inbox list needs
+  `inboxes:read` and is optional. A 403 raises `MissingScope` naming the scope the route needs (from
+  Front's spec, `ROUTE_SCOPES`; Front's message wording is not relied on), and is remembered in
+  `refused_scope` so a command can tell a token's missing scope from other failures.
 """
 
 from __future__ import annotations
@@ -50,13 +57,31 @@ PAGE_LIMIT = 100
 #: A listing that returns this many empty pages in a row (with a `next` link) is over.
 MAX_EMPTY_PAGES = 3
 #: Between attempts after a timeout, a reset or a 5xx: 0.5 s, 1 s, 2 s... at most 8 s, the top half random.
-#: Requests on the wire at once, each on a kept-alive connection. Front's budgets are per minute, so 20 at
-#: ~150 ms an answer (130 a second) is never what holds a scan back; more connections only cost CPU in
-#: the pool, which checks every one of them on every request.
-MAX_IN_FLIGHT = 20
+#: Requests on the wire at once, each on a kept-alive connection. Front documents no cap on parallel
+#: requests, its budgets are per minute (the pacer keeps to them), so this only has to let a full scan
+#: window (150 conversations) fetch at once: at 20, the first 150 fetches queued for up to a second and
+#: the LLM-bound benchmark kept 58-64 LLM calls in flight of 150; at 150, 86-98.
+MAX_IN_FLIGHT = 150
+#: Connections per pool: they are spread over several small pools. WORKAROUND: httpcore 1.x's pool, for
+#: every request it assigns or releases, checks every connection (polling each idle socket) and, per idle
+#: one, counts all of them again: quadratic in its size (cProfile of the LLM-bound benchmark: 2.5 s of the
+#: pool's bookkeeping with one pool of 20, 0.5 s with four of five).
+POOL_SIZE = 10
 RETRY_BACKOFF = Backoff(base=0.5, factor=2.0, cap=8.0, max_attempts=6, jitter=0.5)
+#: The scope each kind of request needs (`x-required-scopes` in Front's core API spec).
+ROUTE_SCOPES = {"search": "conversations:read", "conversations": "conversations:read",
+                "messages": "messages:read", "inboxes": "inboxes:read"}
 _MESSAGE_ID = re.compile(r"/messages/(msg_[^/?#]+)")
 _CONVERSATION_ID = re.compile(r"/conversations/(cnv_[^/?#]+)")
+
+
+class MissingScope(AuthError):
+    """403 on a route: the token lacks `scope`. Permanent, like a refused key: no other request of the same
+    kind can succeed. The message names the scope: "Front token lacks the messages:read scope"."""
+
+    def __init__(self, scope: str, front_message: str) -> None:
+        super().__init__(SERVICE, 403, f"Front token lacks the {scope} scope ({front_message})")
+        self.scope = scope
 
 
 @dataclass
@@ -85,9 +110,8 @@ class FrontClient:
         self._base = base_url.rstrip("/")
         self._auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                               limits=httpx.Limits(max_connections=max_in_flight,
-                                                                   max_keepalive_connections=max_in_flight))
+        self._pools = [http] if http is not None else _pools(max_in_flight, timeout)
+        self._pool_load = [0] * len(self._pools)
         # A request takes its place in the budget only once it can go on the wire: one that queued in the
         # connection pool after taking it would reach Front out of order, and the budget's accounting
         # ("remaining after this one, minus what we sent after it") would count it twice.
@@ -100,6 +124,8 @@ class FrontClient:
         self.stats = FrontStats()
         #: Front's `_total` for the last search (summed over inboxes); None until known.
         self.last_total: int | None = None
+        #: The scope of the last 403 (`MissingScope`), None while none was refused.
+        self.refused_scope: str | None = None
 
     def _report_wait(self, seconds: float, reason: str) -> None:
         if self.on_wait is not None:
@@ -107,7 +133,8 @@ class FrontClient:
 
     async def aclose(self) -> None:
         if self._own_http:
-            await self._http.aclose()
+            for pool in self._pools:
+                await pool.aclose()
 
     async def __aenter__(self) -> FrontClient:
         return self
@@ -123,15 +150,44 @@ class FrontClient:
             inboxes += [Inbox(id=str(r["id"]), name=str(r.get("name") or r["id"])) for r in results]
         return inboxes
 
+    async def count(self, since: float, until: float, inboxes: Iterable[str] = ()) -> int:
+        """Conversations with activity in [since, until) in any of `inboxes` (all when empty).
+
+        One search request per inbox: the sum of Front's `_total`s, less the conversations seen in more
+        than one inbox's first page (Front has no OR of inboxes; exact whenever each inbox fits a page).
+        """
+        seen: set[str] = set()
+        total = 0
+        for inbox in list(inboxes) or [None]:
+            data = _json(await self._get(self._search_url(since, until, inbox), "search", "search"))
+            results = data.get("_results")
+            if not isinstance(results, list):
+                raise MalformedResponse(SERVICE, "no _results list in the answer to search")
+            ids = {parse_conversation(raw, inbox).id for raw in results}
+            reported = data.get("_total")
+            total += max(reported if isinstance(reported, int) else 0, len(ids)) - len(ids & seen)
+            seen |= ids
+        return total
+
+    async def latest_conversation(self) -> ConversationRef | None:
+        """The most recently active conversation the token sees (`GET /conversations?limit=1`), or None."""
+        data = _json(await self._get(f"{self._base}/conversations?limit=1", "conversations", None))
+        results = data.get("_results")
+        if not isinstance(results, list):
+            raise MalformedResponse(SERVICE, "no _results list in the answer to conversations")
+        return parse_conversation(results[0]) if results else None
+
+    def _search_url(self, since: float, until: float, inbox: str | None) -> str:
+        return f"{self._base}/conversations/search/{quote(search_query(since, until, inbox), safe='')}" \
+               f"?limit={PAGE_LIMIT}"
+
     async def search(self, since: float, until: float,
                      inboxes: Iterable[str] = ()) -> AsyncIterator[list[ConversationRef]]:
         """Pages of conversations with activity in [since, until), each conversation once."""
         seen: set[str] = set()
         self.last_total = None
         for inbox in list(inboxes) or [None]:
-            url = f"{self._base}/conversations/search/{quote(search_query(since, until, inbox), safe='')}" \
-                  f"?limit={PAGE_LIMIT}"
-            async for results in self._pages(url, "search", "search"):
+            async for results in self._pages(self._search_url(since, until, inbox), "search", "search"):
                 page = []
                 for raw in results:
                     ref = parse_conversation(raw, inbox)
@@ -231,18 +287,30 @@ class FrontClient:
                 continue
             if response.status_code < 300 or response.status_code == 301:
                 return response
+            if response.status_code == 403 and kind in ROUTE_SCOPES:
+                self.refused_scope = ROUTE_SCOPES[kind]
+                raise MissingScope(ROUTE_SCOPES[kind], _error_message(response))
             raise _status_error(response)
 
     async def _send(self, url: str, kind: str, resource: str | None) -> httpx.Response:
         async with self._wire:
             return await self._send_paced(url, kind, resource)
 
+    async def _get_pooled(self, url: str) -> httpx.Response:
+        """GET on the least busy connection pool (see POOL_SIZE)."""
+        index = min(range(len(self._pools)), key=self._pool_load.__getitem__)
+        self._pool_load[index] += 1
+        try:
+            return await self._pools[index].get(url, headers=self._auth)
+        finally:
+            self._pool_load[index] -= 1
+
     async def _send_paced(self, url: str, kind: str, resource: str | None) -> httpx.Response:
         ticket = await self.pacer.before(kind, resource)
         headers = received = None
         self.stats.in_flight += 1
         try:
-            response = await self._http.get(url, headers=self._auth)
+            response = await self._get_pooled(url)
             headers, received = response.headers, time.time()
         except httpx.TimeoutException as exc:
             raise ApiTimeout(SERVICE, f"no answer to {kind} ({type(exc).__name__})") from exc
@@ -342,3 +410,12 @@ def _status_error(response: httpx.Response) -> ApiStatusError:
     if status >= 500:
         return ServerError(SERVICE, status, message)
     return ApiStatusError(SERVICE, status, message)
+
+
+def _pools(max_in_flight: int, timeout: float) -> list[httpx.AsyncClient]:
+    """Clients of POOL_SIZE connections that together keep `max_in_flight` (see POOL_SIZE)."""
+    shards = max(1, -(-max_in_flight // POOL_SIZE))
+    size = -(-max_in_flight // shards)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+    return [httpx.AsyncClient(timeout=timeouts, limits=limits) for _ in range(shards)]

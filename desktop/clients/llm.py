@@ -3,7 +3,13 @@
 `LlmClient.parse(instructions, text, schema)` sends one request (Chat Completions by default, with the
 strict `json_schema` response format `chat.completions.parse` would send, built once per schema; or the
 Responses API `responses.parse` with `api="responses"`) asking for JSON that fits the pydantic `schema`
-(strict structured outputs), at temperature 0, and returns the parsed object.
+(strict structured outputs), and returns the parsed object.
+
+Works with any current model and OpenAI-compatible servers: the optional parameters are chosen by model
+family (`desktop.clients.llm_params`: temperature 0 for a non-reasoning model; no temperature, low
+reasoning effort and room for reasoning tokens for a reasoning model), and a 400 that refuses a parameter
+the request sent ("unsupported_parameter" / "unsupported_value") is not a failure: the parameter is
+remembered for that model and the request goes again at once without it (counted as an attempt).
 
 Why our own retry loop (the SDK's is switched off with `max_retries=0`): so every attempt is counted and
 every failure classified, so a 429 pauses *all* callers (not just the one that got it), and so malformed
@@ -25,7 +31,11 @@ is raised as the `desktop.clients.errors` family (service "openai"):
 
 A refusal of the key (401/403) or of the account (`insufficient_quota`) is `permanent`: the client
 remembers it (`refusal`) and every later `parse` raises it at once without sending, so the calls queued
-behind the first refusal cost nothing. `forget_refusal()` clears it (a new scan asks again: the key may
+behind the first refusal cost nothing. The key is asked about first, once: the first `parse` lists the
+models (`GET /models`: no tokens, answered at once, where a chat answer takes seconds) and every other call
+waits for that answer, so a wrong key costs one request, not the dozen calls a scan starts before the first
+chat answer could say so. Any other outcome of that check (404 on a compatible server, 5xx, no connection)
+is left to the calls themselves. `forget_refusal()` clears it (a new scan asks again: the key may
 have been fixed or the account topped up meanwhile).
 
 Keys are never logged.
@@ -39,8 +49,8 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -48,6 +58,7 @@ import openai
 import pydantic
 from openai.lib._parsing._completions import type_to_response_format_param
 
+from desktop.clients import llm_limits
 from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
     ApiConnectionError,
@@ -60,69 +71,23 @@ from desktop.clients.errors import (
     RateLimited,
     ServerError,
 )
-from desktop.clients.gauge import Gauge
 from desktop.clients.llm_pacing import LlmPacer, LlmTicket, retry_after_seconds
+from desktop.clients.llm_params import ModelParams
+from desktop.clients.llm_types import CallUsage, CutOff, LlmReply, LlmStats, QuotaExceeded, Refused, T
+
+__all__ = ["CallUsage", "CutOff", "LlmClient", "LlmReply", "LlmStats", "QuotaExceeded", "Refused",
+           "response_format"]
 
 log = logging.getLogger("shipscan.llm")
 
 SERVICE = "openai"
-T = TypeVar("T", bound=pydantic.BaseModel)
 WaitCallback = Callable[[float, str], None]
 MAX_OUTPUT_TOKENS = 16_384        # the ceiling when a cut-off answer doubles the output budget
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class QuotaExceeded(RateLimited):
-    """429 `insufficient_quota`: the account is out of credit. Retrying later does not help."""
-
-    permanent = True
-
-    @property
-    def temporary(self) -> bool:  # type: ignore[override]
-        return False
-
-
-class Refused(MalformedResponse):
-    """The model refused to answer (a `refusal` instead of JSON)."""
-
-
-class CutOff(MalformedResponse):
-    """The answer was cut off by the output-token limit (`finish_reason == "length"`)."""
-
-
-@dataclass(slots=True)
-class LlmStats:
-    """Counts over the client's life. `calls` counts HTTP requests sent (every attempt)."""
-
-    calls: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    rate_limited: int = 0
-    retries: int = 0
-    failures: int = 0
-    #: Failed attempts by kind ("rate_limited", "server", "timeout", "connection", "malformed",
-    #: "refusal", "cut_off", "status").
-    errors: dict[str, int] = field(default_factory=dict)
-    #: Calls sent and not yet answered, with their time-weighted average and peak.
-    in_flight: Gauge = field(default_factory=Gauge)
-
-
-@dataclass(slots=True)
-class CallUsage:
-    """What one `parse` call cost, over all of its attempts (filled in even when the call fails)."""
-
-    attempts: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LlmReply(Generic[T]):
-    parsed: T
-    tokens_in: int
-    tokens_out: int
-    attempts: int
-    request_id: str | None = None
+class _Adapted(Exception):
+    """Internal: a 400 refused a parameter the request sent; `ModelParams` now leaves it out."""
 
 
 class _Retry(Exception):
@@ -149,7 +114,7 @@ class LlmClient:
         rpm, tpm: known request/token budgets per minute (otherwise learnt from the headers).
         rate_period: the seconds those budgets cover (60 at OpenAI; tests scale the simulator's window).
         max_output_tokens: output budget per call (None: the server's default); doubles on a cut-off.
-        temperature: None to omit it (some reasoning models reject it).
+        temperature: for non-reasoning models; None to omit it (reasoning models never get one).
         backoff_base, backoff_max: exponential backoff in seconds (tests scale them down).
         max_retry_after: a server-requested wait longer than this is not waited for (RateLimited raised).
         http_client: an `httpx2.AsyncClient` to use (tests); by default the SDK's own, or one with
@@ -162,7 +127,8 @@ class LlmClient:
                  rate_period: float = 60.0, max_output_tokens: int | None = 1200,
                  temperature: float | None = 0.0,
                  backoff_base: float = 0.5, backoff_max: float = 20.0, max_retry_after: float = 120.0,
-                 http_client: httpx2.AsyncClient | None = None) -> None:
+                 http_client: httpx2.AsyncClient | None = None, check_key: bool = True,
+                 limits_file: Path | None = None) -> None:
         if api not in ("chat", "responses"):
             raise ValueError(f"api must be 'chat' or 'responses', not {api!r}")
         if not isinstance(timeout, httpx2.Timeout):
@@ -183,9 +149,21 @@ class LlmClient:
         self._backoff_policy = Backoff(base=backoff_base, factor=2.0, cap=max(backoff_max, backoff_base),
                                        max_attempts=self.max_retries + 1, jitter=0.5)
         self.stats = LlmStats()
-        self.pacer = LlmPacer(rpm, tpm, period=rate_period, on_wait=on_wait)
+        #: Where the limits the server states are remembered between runs (`llm_limits`; None: nowhere).
+        self.limits_file = limits_file
+        self._server = base_url
+        known = llm_limits.load(limits_file, base_url, model) if limits_file and rpm is None else None
+        if known is not None:
+            rpm, tpm, rate_period = known
+        self.pacer = LlmPacer(rpm, tpm, period=rate_period, on_wait=on_wait,
+                              start_level=llm_limits.START_SHARE if known else 1.0)
         #: The first permanent refusal (see the module docstring), raised by every later call.
         self.refusal: ApiError | None = None
+        #: Ask about the key (`GET /models`) before the first call; off: the first call tells.
+        self.check_key = check_key
+        self._key_check: asyncio.Future[None] | None = None
+        #: The optional parameters per model, and what each model refused (see `llm_params`).
+        self.params = ModelParams()
 
     @classmethod
     def from_settings(cls, settings: Any, api_key: str, *, on_wait: WaitCallback | None = None,
@@ -196,11 +174,36 @@ class LlmClient:
                    api=getattr(settings, "llm_api", "chat") or "chat", **kwargs)
 
     def forget_refusal(self) -> None:
-        """Let the next call ask the server again after a permanent refusal."""
+        """Let the next call ask the server again after a permanent refusal (the key check too)."""
         self.refusal = None
+        self._key_check = None
+
+    async def _check_key(self) -> None:
+        """The key check of the module docstring: one `GET /models` per key, shared by every caller."""
+        if not self.check_key:
+            return
+        check = self._key_check
+        if check is None or check.get_loop() is not asyncio.get_running_loop():
+            check = self._key_check = asyncio.ensure_future(self._ask_models())
+        await asyncio.shield(check)
+
+    async def _ask_models(self) -> None:
+        try:
+            await self._sdk.models.with_raw_response.list()
+        except openai.APIStatusError as err:
+            if err.status_code in (401, 403):
+                self._count_error("auth")
+                self.refusal = self._status_error(err)   # type: ignore[assignment]
+                log.info("OpenAI refused the key (HTTP %d) when asked for its models", err.status_code)
+        except (openai.APIError, httpx2.HTTPError):   # the calls themselves will tell
+            pass
 
     async def aclose(self) -> None:
-        """Close the HTTP connections (call before the event loop closes)."""
+        """Close the HTTP connections (call before the event loop closes); remember the stated limits."""
+        requests, tokens = self.pacer.requests, self.pacer.tokens
+        if self.limits_file and requests.limit and tokens.limit:
+            llm_limits.save(self.limits_file, self._server, self.model, requests.limit, tokens.limit,
+                            requests.window)
         await self._sdk.close()
 
     async def parse(self, instructions: str, text: str, schema: type[T], *, cost: int | None = None,
@@ -218,17 +221,25 @@ class LlmClient:
         usage = usage if usage is not None else CallUsage()
         if cost is None:
             cost = (len(instructions) + len(text)) // 4
+        await self._check_key()
         out_budget = self.max_output_tokens
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
             if self.refusal is not None:
                 raise self.refusal
+            options = self.params.options(self.model, self.api, out_budget, self.temperature)
             # Servers count the output budget against TPM too (OpenAI and the simulator do).
-            ticket = await self.pacer.pace(cost + (out_budget or 500))
+            ticket = await self.pacer.pace(cost + (_output_limit(options) or 500))
             if self.refusal is not None:     # it came while this call waited for its budget
                 self.pacer.settle(ticket)
                 raise self.refusal
             try:
-                return await self._attempt(instructions, text, schema, out_budget, usage, ticket)
+                return await self._attempt(instructions, text, schema, options, usage, ticket)
+            except _Adapted:
+                # The model refused a parameter this request sent (now remembered): the same attempt
+                # again without it. Bounded: each request sends fewer optional parameters than the last.
+                self._count_error("unsupported_parameter")
+                continue
             except _Retry as retry:
                 self._count_error(retry.kind)
                 if retry.kind == "cut_off" and out_budget:
@@ -239,6 +250,7 @@ class LlmClient:
                     raise retry.error from retry.__cause__
                 self.stats.retries += 1
                 await self._backoff(attempt, retry)
+                attempt += 1
             except ApiError as err:          # not worth retrying (401, 404, 400, quota, a long retry-after)
                 self._count_error("auth" if isinstance(err, AuthError) else
                                   "rate_limited" if isinstance(err, RateLimited) else "status")
@@ -246,15 +258,14 @@ class LlmClient:
                     self.refusal = err
                 self.stats.failures += 1
                 raise
-        raise AssertionError("unreachable")
 
     # -- one attempt ---------------------------------------------------------------------------------
 
-    async def _attempt(self, instructions: str, text: str, schema: type[T], out_budget: int | None,
+    async def _attempt(self, instructions: str, text: str, schema: type[T], options: dict[str, Any],
                        usage: CallUsage, ticket: LlmTicket) -> LlmReply[T]:
         self.stats.calls += 1
         usage.attempts += 1
-        raw = await self._exchange(instructions, text, schema, out_budget, ticket)
+        raw = await self._exchange(instructions, text, schema, options, ticket)
         body = self._body(raw)
         self._count_tokens(body, usage)
         self._check_answer(body)
@@ -262,14 +273,17 @@ class LlmClient:
         return LlmReply(parsed, usage.tokens_in, usage.tokens_out, usage.attempts,
                         raw.headers.get("x-request-id"))
 
-    async def _exchange(self, instructions: str, text: str, schema: type[T], out_budget: int | None,
+    async def _exchange(self, instructions: str, text: str, schema: type[T], options: dict[str, Any],
                         ticket: LlmTicket) -> Any:
         """One HTTP call, counted in flight; its answer's headers (also an error's) feed the pacer."""
         self.stats.in_flight.add(1)
         try:
-            raw = await self._send(instructions, text, schema, out_budget)
+            raw = await self._send(instructions, text, schema, options)
         except openai.APIStatusError as err:
             self.pacer.learn(ticket, err.response.headers)
+            if err.status_code == 400 and isinstance(err.body, dict) and \
+                    self.params.learn(self.model, err.body, options):
+                raise _Adapted from err
             raise self._status_error(err) from err
         except openai.APITimeoutError as err:
             raise _Retry(ApiTimeout(SERVICE, "no answer within the timeout"), "timeout") from err
@@ -281,17 +295,11 @@ class LlmClient:
         self.pacer.learn(ticket, raw.headers)
         return raw
 
-    async def _send(self, instructions: str, text: str, schema: type[T], out_budget: int | None) -> Any:
-        options: dict[str, Any] = {}
-        if self.temperature is not None:
-            options["temperature"] = self.temperature
+    async def _send(self, instructions: str, text: str, schema: type[T], options: dict[str, Any]) -> Any:
+        """One request with the optional parameters `options` (chosen per model by `ModelParams`)."""
         if self.api == "responses":
-            if out_budget:
-                options["max_output_tokens"] = out_budget
             return await self._sdk.responses.with_raw_response.parse(
                 model=self.model, instructions=instructions, input=text, text_format=schema, **options)
-        if out_budget:
-            options["max_completion_tokens"] = out_budget
         # The same request `chat.completions.parse(response_format=schema)` sends, but the schema's JSON is
         # built once per schema and goes in as is: the SDK would rebuild and re-walk it on every call
         # (~6 ms of the event loop's time per call, measured), and parse the answer into its own models
@@ -419,6 +427,12 @@ class LlmClient:
 
     def _count_error(self, kind: str) -> None:
         self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
+
+
+def _output_limit(options: dict[str, Any]) -> int | None:
+    """The output budget among `options`, whatever its name."""
+    return next((options[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens") if k in options),
+                None)
 
 
 @functools.cache

@@ -38,14 +38,15 @@ class LlmPacer:
     Args:
         rpm, tpm: known budgets per `period` (None: learnt from the first answer's headers).
         period: the seconds a budget takes to refill from empty (60 at OpenAI; learnt from the headers too).
+        start_level: the share of known budgets assumed left at the start (`llm_limits`).
     """
 
     def __init__(self, rpm: float | None = None, tpm: float | None = None, *, period: float = 60.0,
-                 on_wait: Callable[[float, str], None] | None = None) -> None:
+                 on_wait: Callable[[float, str], None] | None = None, start_level: float = 1.0) -> None:
         self.requests = Budget("OpenAI requests per minute", model="bucket", window=period, limit=rpm,
-                               probe=BLIND_REQUESTS, on_wait=on_wait)
+                               probe=BLIND_REQUESTS, on_wait=on_wait, start_level=start_level)
         self.tokens = Budget("OpenAI tokens per minute", model="bucket", window=period, limit=tpm,
-                             probe=BLIND_TOKENS, on_wait=on_wait)
+                             probe=BLIND_TOKENS, on_wait=on_wait, start_level=start_level)
 
     async def pace(self, cost: float) -> LlmTicket:
         """Wait until one request costing `cost` tokens fits both budgets, then take it."""

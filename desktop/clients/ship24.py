@@ -7,6 +7,8 @@ Contracts:
   limit, other clients of the key) and name the window (`X-RateLimit-Reset`, on Ship24's clock, read
   through the `Date` header), so the client keeps under the limit instead of discovering it by a 429.
   A 429 that still happens pauses the endpoint for `Retry-After` and raises `RateLimited`.
+- `update_tracker` (PATCH) is how an edited shipment reaches a tracker Ship24 already holds
+  (`desktop.core.conflicts`).
 - Nothing is retried here: the registration worker decides (it owns backoff and the outbox). Creation is
   idempotent on Ship24's side, so re-sending the same payload after a timeout never bills twice.
 - Both body shapes are parsed: the normal `{"errors": [...], "data": ...}` and the bulk envelope
@@ -63,7 +65,7 @@ SERVICE = "ship24"
 PREFIX = "/public/v1"
 BULK_MAX = 100
 #: Requests per second per endpoint (docs.ship24.com/rate-limiter).
-LIMITS = {"create": 10, "bulk": 3, "track": 10, "list": 10, "tracker": 10, "results": 10,
+LIMITS = {"create": 10, "bulk": 3, "track": 10, "list": 10, "tracker": 10, "update": 10, "results": 10,
           "couriers": 1, "resend": 1}
 MIN_RETRY_AFTER = 0.5
 
@@ -150,6 +152,16 @@ class Ship24Client:
         body = await self._request("tracker", "GET", f"/trackers/{quote(tracker_id, safe='')}", params=params)
         return parse_tracker(data_of(body).get("tracker"))
 
+    async def update_tracker(self, tracker_id: str, changes: dict[str, Any], *,
+                             by_client_id: bool = False) -> Tracker:
+        """PATCH /trackers/{id}: change a tracker's updatable fields (courierCode, origin/destination country,
+        destinationPostCode, shippingDate, isSubscribed). Ship24 answers 400 `tracker_not_updatable` when the
+        shipment was already found (courier, countries and shipping date are then locked)."""
+        params = {"searchBy": "clientTrackerId"} if by_client_id else None
+        body = await self._request("update", "PATCH", f"/trackers/{quote(tracker_id, safe='')}",
+                                   json_body=changes, params=params)
+        return parse_tracker(data_of(body).get("tracker"))
+
     async def tracker_results(self, tracker_id: str, *, by_client_id: bool = False) -> TrackingResult:
         """GET /trackers/{id}/results (NotFound with code tracker_not_found when there is no tracker)."""
         params = {"searchBy": "clientTrackerId"} if by_client_id else None
@@ -170,6 +182,8 @@ class Ship24Client:
         return [parse_tracker(t) for t in data_of(body).get("trackers") or []]
 
     async def couriers(self) -> list[dict]:
+        """GET /couriers: every courier Ship24 knows (raw items; `desktop.core.requirements` caches and
+        reads them). Not paginated, large, limited to 1 request/s: callers cache it."""
         body = await self._request("couriers", "GET", "/couriers")
         return list(data_of(body).get("couriers") or [])
 

@@ -80,11 +80,15 @@ class TrackingEvent:
     location: str | None
     milestone: str | None
     status_code: str | None
+    #: Ship24's tie-break between events with the same occurrenceDatetime (lower is older); may be None.
+    order: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingResult:
-    """Results of one tracker: the shipment's milestone, newest event and expected delivery."""
+    """Results of one tracker: the shipment's milestone, newest event and expected delivery.
+
+    `events` are newest first, in the order Ship24 sent them (see `newest_first`)."""
 
     tracker: Tracker
     milestone: str | None
@@ -158,7 +162,28 @@ def first_tracking(body: dict) -> TrackingResult:
 def _event(raw: dict) -> TrackingEvent:
     return TrackingEvent(event_id=raw.get("eventId"), status=str(raw.get("status") or ""),
                          occurred_at=raw.get("occurrenceDatetime"), location=raw.get("location"),
-                         milestone=raw.get("statusMilestone"), status_code=raw.get("statusCode"))
+                         milestone=raw.get("statusMilestone"), status_code=raw.get("statusCode"),
+                         order=raw.get("order") if isinstance(raw.get("order"), int) else None)
+
+
+def newest_first(events: list[TrackingEvent]) -> list[TrackingEvent]:
+    """Events in Ship24's own order (documented: newest first), ties settled by `order`.
+
+    `occurrenceDatetime` is the courier's LOCAL time without an offset, so comparing it across events
+    (a parcel crosses time zones) can put an older event first: only Ship24 knows the true order, and its
+    array carries it. Where several consecutive events share one occurrenceDatetime, the higher `order`
+    is the newer (the spec: "in case the occurrenceDatetime is the same ... lower is older").
+    """
+    result: list[TrackingEvent] = []
+    run: list[TrackingEvent] = []
+    for event in [*events, None]:
+        if run and (event is None or event.occurred_at != run[0].occurred_at):
+            ordered = all(e.order is not None for e in run)
+            result += sorted(run, key=lambda e: e.order or 0, reverse=True) if ordered else run
+            run = []
+        if event is not None:
+            run.append(event)
+    return result
 
 
 def _expected_delivery(shipment: dict) -> str | None:
@@ -173,9 +198,7 @@ def parse_tracking(raw: Any) -> TrackingResult:
     if not isinstance(raw, dict):
         raise MalformedResponse(SERVICE, "tracking is not an object")
     shipment = raw.get("shipment") or {}
-    events = [_event(e) for e in raw.get("events") or [] if isinstance(e, dict)]
-    # Ship24 sends newest first; sort anyway (stable) so a reordered answer cannot pick an old event.
-    events.sort(key=lambda e: e.occurred_at or "", reverse=True)
+    events = newest_first([_event(e) for e in raw.get("events") or [] if isinstance(e, dict)])
     return TrackingResult(tracker=parse_tracker(raw.get("tracker")), milestone=shipment.get("statusMilestone"),
                           status_code=shipment.get("statusCode"),
                           status_category=shipment.get("statusCategory"),

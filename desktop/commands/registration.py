@@ -1,6 +1,9 @@
 """`shipscan queue`, `shipscan retry` and `shipscan status`: the registration queue from the command line.
 
-- `queue [--json] [--all]`: what waits for Ship24 and why (no network).
+- `queue [--json] [--all] [--release CNV | --reject CNV]`: what waits for Ship24 and why (no network). A
+  conversation with more numbers than a plausible order is ONE held group (`desktop.store.holds`): one line
+  here, one entry of `held_groups` in --json (its rows stay in `items`, each naming its `held_group`);
+  `--release`/`--reject` act on such a group as a whole (release approves and queues it).
 - `retry (--all | ID...) [--json]`: queue the given shipments (or every failed/waiting/paused one) for an
   attempt right now, lifting a quota pause, drain what is due, and report each shipment's outcome.
   Exit 0 when every retried shipment is registered, 1 when some still wait, 2 on a usage/config error.
@@ -48,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                                   description="List shipments whose Ship24 registration waits, and why.")
     queue.add_argument("--json", action="store_true", help="print JSON")
     queue.add_argument("--all", action="store_true", help="include registered and dismissed shipments")
+    held = queue.add_mutually_exclusive_group()
+    held.add_argument("--release", metavar="CONVERSATION",
+                      help="release a held conversation: approve and queue all its held shipments")
+    held.add_argument("--reject", metavar="CONVERSATION",
+                      help="reject a held conversation: none of its held shipments is ever registered")
     queue.set_defaults(func=run, command="queue")
 
     retry = subparsers.add_parser("retry", parents=[common], help="retry Ship24 registration now",
@@ -95,12 +103,17 @@ def _open_db(args: argparse.Namespace) -> None:
 
 
 def _run_queue(args: argparse.Namespace) -> int:
-    from desktop.store import outbox
+    from desktop.store import holds, outbox
 
     _open_db(args)
+    if getattr(args, "release", None) or getattr(args, "reject", None):
+        return _act_on_group(args)
     items = outbox.queue_items(include_done=args.all)
+    groups = holds.held_groups()
+    group_of = {sid: g.conversation_id for g in groups for sid in g.shipment_ids}
     report = {"paused": outbox.is_paused(), "pause_reason": outbox.pause_reason(), "counts": outbox.counts(),
-              "items": [item.to_json() for item in items]}
+              "items": [{**item.to_json(), "held_group": group_of.get(item.shipment_id)} for item in items],
+              "held_groups": [g.to_json() for g in groups]}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -108,10 +121,35 @@ def _run_queue(args: argparse.Namespace) -> int:
         print(f"Registration is PAUSED: {report['pause_reason']}\n")
     counts = ", ".join(f"{n} {state}" for state, n in report["counts"].items() if n)
     print(f"Outbox: {counts or 'empty'}")
+    for held in groups:   # one line per held conversation, not one per number in it
+        print(f"  HELD    {held.count:>6,} shipments      {held.reason}")
+        print(f"          release or reject it: shipscan queue --release {held.conversation_id} "
+              f"(or --reject)")
     for item in items:
-        print(f"  #{item.shipment_id:<6} {item.tracking_number:<26} {item.state:<17} {item.reason}")
+        if item.shipment_id not in group_of:
+            print(f"  #{item.shipment_id:<6} {item.tracking_number:<26} {item.state:<17} {item.reason}")
     if not items:
         print("Nothing waits.")
+    return 0
+
+
+def _act_on_group(args: argparse.Namespace) -> int:
+    """`queue --release CNV` / `--reject CNV`: act on a held group whole; 1 when there is no such group."""
+    from desktop.store import holds
+
+    conversation = args.release or args.reject
+    held = holds.group(conversation)
+    if held is None:
+        print(f"shipscan queue: no held group for conversation {conversation}", file=sys.stderr)
+        return 1
+    act, verb = (holds.release, "released: queued for registration") if args.release else \
+        (holds.reject, "rejected: never registered")
+    done = act(held.conversation_id, held.shipment_ids)
+    if args.json:
+        print(json.dumps({"conversation_id": held.conversation_id, "action": "release" if args.release
+                          else "reject", "shipment_ids": done}, indent=2))
+    else:
+        print(f"Conversation {held.label}: {len(done):,} shipments {verb}.")
     return 0
 
 

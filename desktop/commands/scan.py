@@ -8,7 +8,8 @@ exclusive and defaults to now. With `--demo` and no dates the whole demo workspa
 A progress bar goes to stderr on a terminal, plain progress lines (about every 15 s, and for long
 rate-limit waits) when stderr is a file or a pipe; `--json` prints ONE summary object on stdout.
 Exit codes: 0 done (conversations that failed are retried by the next scan), 1 the run failed,
-2 configuration error (e.g. a missing key, named in the message), 130 interrupted.
+2 configuration error (e.g. a missing key, or a Front token without a scope the scan needs: one line
+naming it; `--json` still prints the failed run's summary), 130 interrupted.
 The scan only queues registrations; the app's background worker or `shipscan retry --all` registers them
 with Ship24 (`shipscan queue` shows what waits).
 """
@@ -104,20 +105,53 @@ async def _scan(args: argparse.Namespace) -> int:
         view = ProgressView(sys.stderr, terminal=sys.stderr.isatty())
         svc.relay.sink = view
         view.start()
+        svc.front.refused_scope = None      # only a scope refused during the run decides the exit code
         try:
-            summary = await Scanner(svc.front, extractor, view, settings=svc.settings, llm=svc.llm).run(params)
+            summary = await Scanner(svc.front, extractor, _scope_said_once(view, svc.front),
+                                    settings=svc.settings, llm=svc.llm).run(params)
         finally:
             view.close()
         if args.json:
             print(json.dumps(summary, sort_keys=False))
-        else:
+        scope = svc.front.refused_scope
+        if summary["state"] == "failed" and scope:
+            raise ConfigurationError(f"Front token lacks the {scope} scope (a scan needs conversations:read "
+                                     "and messages:read)")
+        if not args.json:
             _print_human(summary, svc.db_path)
     return 0 if summary["state"] == "completed" else 1
 
 
+def _scope_said_once(view: ProgressView, front: Any) -> Callable[[Event], None]:
+    """`view`, without the run's failure line when a missing Front scope caused it: that is said once,
+    as the exit-2 configuration error."""
+    def sink(event: Event) -> None:
+        if isinstance(event, ErrorReported) and event.where == "scan" and front.refused_scope:
+            return
+        view(event)
+    return sink
+
+
 async def _check_inboxes(front: Any, wanted: list[str]) -> None:
-    """ConfigurationError naming each `--inbox` Front does not know: a typo must not scan nothing, rc 0."""
-    known = {inbox.id for inbox in await front.inboxes()}
+    """ConfigurationError naming each `--inbox` Front does not know: a typo must not scan nothing, rc 0.
+
+    A refused token is said as the scan says it (`ServiceRefused`: "Front refused the key (HTTP 401): ..."),
+    not as a bare "front: HTTP 401".
+    """
+    from desktop.clients.errors import ApiError, ServiceRefused
+    from desktop.clients.front import MissingScope
+
+    try:
+        listed = await front.inboxes()
+    except MissingScope:    # the inbox list is optional (inboxes:read): scan what was asked, unchecked
+        print("shipscan scan: the Front token lacks the inboxes:read scope, so --inbox ids are not checked",
+              file=sys.stderr)
+        return
+    except ApiError as exc:
+        if exc.permanent:
+            raise ServiceRefused(exc) from None
+        raise
+    known = {inbox.id for inbox in listed}
     unknown = [inbox for inbox in wanted if inbox not in known]
     if unknown:
         raise ConfigurationError(f"unknown --inbox {', '.join(unknown)}; Front has: {', '.join(sorted(known))}")

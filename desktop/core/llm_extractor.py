@@ -4,11 +4,12 @@
 
 1. `textprep.prepare` builds the text: `llm_text` (quoted history and signatures removed, so a quoted number
    is sent once; cut to `token_budget`) and `full_text` (everything, quoted history included).
-2. The engine runs first, on the engine worker (`desktop.core.offload`: a thread, or in the app a process;
-   `RulesExtractor` on the same conversation; later, only for
-   numbers it did not accept, every candidate occurrence per message). With the pre-filter on (default) a
-   conversation where `has_plausible_candidate` is False skips the LLM (`skipped_llm=True`, no tokens spent;
-   the engine's shipments, if any, are still returned).
+2. The engine runs on the engine worker (`desktop.core.offload`: a thread, or in the app a process):
+   first the text and the pre-filter (`first_pass`); with the pre-filter on (default) a conversation where
+   `has_plausible_candidate` is False skips the LLM (`skipped_llm=True`, no tokens spent; the rules'
+   shipments, if any, are still returned). Otherwise `RulesExtractor` on the same conversation
+   (`rules_pass`) runs while the LLM's answer is awaited, and later, only for numbers it did not accept,
+   every candidate occurrence per message.
 3. One LLM call (`LlmClient.parse`, schema `ShipmentList`, prompt `resources/prompts/extract_shipments.md`).
 4. Never trust the answer. Each proposed number is kept only if:
    - it normalises and `occurs_in` the conversation's full text as a number of its own, and
@@ -29,11 +30,13 @@
 A failed call (after the client's retries) raises `ExtractionFailed(reason)` carrying the tokens and calls
 spent, unless `fallback=True`, which returns the engine's shipments with a note instead. A permanent
 refusal (`ApiError.permanent`: a wrong key, no quota) is raised as it is, fallback or not: it is not about
-this conversation, and the caller stops the whole scan on it.
+this conversation, and the caller stops the whole scan on it; the error carries `llm_calls` and
+`tokens_in`, what this call spent (a 401 is one request sent; a call queued behind it sends nothing: 0).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -46,7 +49,15 @@ from desktop.clients.llm import CallUsage, LlmClient
 from desktop.core import textprep
 from desktop.core.offload import run_cpu_bound
 from desktop.core.rules_extractor import RulesExtractor, has_plausible_candidate
-from desktop.core.tracking import Candidate, courier_info, find_candidates, normalise, occurs_in, validate
+from desktop.core.tracking import (
+    Candidate,
+    LineCache,
+    courier_info,
+    find_candidates,
+    normalise,
+    occurs_in,
+    validate,
+)
 from desktop.domain import Conversation, ExtractedShipment, ExtractionResult
 from desktop.errors import ExtractionFailed
 
@@ -176,30 +187,42 @@ class LlmExtractor:
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails, the ApiError itself
         when it is permanent (see the module docstring)."""
-        # The engine is CPU-bound (a 130-message thread takes a second or two): a worker thread keeps the
+        # The engine is CPU-bound (a 130-message thread takes a second or two): the engine worker keeps the
         # event loop (and the GUI on qasync) responsive meanwhile.
-        prepared, engine, plausible = await run_cpu_bound(engine_pass, conversation, self.token_budget,
+        prepared, engine, plausible = await run_cpu_bound(first_pass, conversation, self.token_budget,
                                                           self.prefilter)
-        if self.prefilter and not plausible:
+        if engine is not None:      # nothing plausible: the LLM is not asked, the rules' shipments stand
             return ExtractionResult(shipments=engine.shipments, extractor=self.name, skipped_llm=True,
                                     truncated=prepared.truncated)
+        # The rules' own pass runs on the worker while the answer is awaited, not before the call.
+        rules = asyncio.ensure_future(run_cpu_bound(rules_pass, conversation))
+        try:
+            return await self._ask(conversation, prepared, rules)
+        finally:
+            rules.cancel()
+
+    async def _ask(self, conversation: Conversation, prepared: textprep.PreparedConversation,
+                   rules: asyncio.Future[ExtractionResult]) -> ExtractionResult:
         usage = CallUsage()
         try:
             reply = await self.llm.parse(self.prompt, user_message(prepared), ShipmentList,
                                          cost=prepared.token_estimate + len(self.prompt) // 4, usage=usage)
         except ApiError as err:
             if err.permanent:
+                # What this call spent goes with the error (a refused key still cost a request): read in
+                # the same step of the loop it is raised in, so a refusal shared by queued calls (which
+                # send nothing: 0) never carries another call's count.
+                err.llm_calls, err.tokens_in = usage.attempts, usage.tokens_in  # type: ignore[attr-defined]
                 raise
-            return self._failed(err, usage, engine, prepared.truncated)
+            return self._failed(err, usage, await rules, prepared.truncated)
         # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
         kept, notes, invented = await run_cpu_bound(
-            verify_items, reply.parsed.shipments, conversation, prepared, engine)
+            verify_items, reply.parsed.shipments, conversation, prepared, await rules)
         if prepared.truncated:  # visible on each shipment: the LLM saw only part of this conversation
             kept = [replace(s, flags=_add_flag(s.flags, "text_truncated")) for s in kept]
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))
-
 
     def _failed(self, err: ApiError, usage: CallUsage, engine: ExtractionResult,
                 truncated: bool) -> ExtractionResult:
@@ -218,13 +241,25 @@ class LlmExtractor:
         return verify_items(items, conversation, prepared, engine)
 
 
-def engine_pass(conversation: Conversation, token_budget: int,
-                prefilter: bool) -> tuple[textprep.PreparedConversation, ExtractionResult, bool]:
-    """The engine's side of a conversation: prepared text, the rules' shipments, and whether the
-    pre-filter sees any plausible candidate. Pure and picklable (it may run in another process)."""
+def first_pass(conversation: Conversation, token_budget: int, prefilter: bool
+               ) -> tuple[textprep.PreparedConversation, ExtractionResult | None, bool]:
+    """What the LLM call needs: the prepared text and whether the pre-filter sees a plausible candidate;
+    plus the rules' shipments when it sees none (the LLM is then not asked). Otherwise the rules' pass
+    (`rules_pass`) waits until the call is sent: at the start of a scan a whole window of conversations
+    queues here, and each one's call goes out half as late. Pure and picklable (it may run in another
+    process)."""
     prepared = textprep.prepare(conversation, token_budget=token_budget)
-    plausible = has_plausible_candidate(prepared) if prefilter else True
-    return prepared, RulesExtractor().extract_sync(conversation), plausible
+    if not prefilter:
+        return prepared, None, True
+    lines: LineCache = {}   # the rules read again the lines the pre-filter scanned: no second scan
+    if has_plausible_candidate(prepared, lines):
+        return prepared, None, True
+    return prepared, RulesExtractor().extract_sync(conversation, lines), False
+
+
+def rules_pass(conversation: Conversation) -> ExtractionResult:
+    """The rules' shipments of `conversation` (verification weighs the LLM's items against them)."""
+    return RulesExtractor().extract_sync(conversation)
 
 
 def verify_items(items: list[ShipmentItem], conversation: Conversation,

@@ -3,7 +3,8 @@
 By default one dedicated worker thread, not the loop's default pool: the work holds the interpreter lock,
 so ten threads would only take turns with each other and starve the event-loop thread.
 
-The desktop app goes further with `use_processes()`: one worker *process*. Pure-Python work in any
+The desktop app goes further with `use_processes()`: worker *processes* (`ENGINE_WORKERS`, at a lower
+scheduling priority than the app, whose event loop feeds the network). Pure-Python work in any
 thread of the GUI's process still competes for the interpreter lock, and a GUI thread that waits for the
 lock after every socket call or SQLite statement freezes for tens to hundreds of milliseconds on a big
 conversation. In a child process the engine never touches the GUI's lock. Functions sent there must be
@@ -19,6 +20,7 @@ the tracker's fd). Once both are dead it unlinks the semaphores and exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -32,6 +34,15 @@ from desktop import lifeline
 T = TypeVar("T")
 
 
+#: Worker processes: two where there are two cores or more. A scan starts a whole window of conversations
+#: at once, and their engine passes queue here before any LLM call can go; the LLM-bound benchmark kept
+#: 5-8 more calls in flight of 150 with two (`tests/benchmarks/bench_scan.py`).
+ENGINE_WORKERS = min(2, os.cpu_count() or 1)
+#: The workers' niceness above the app's: a backlog of engine work must not slow the loop that sends the
+#: requests and paints the window.
+WORKER_NICENESS = 5
+
+
 def _thread_executor() -> Executor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipscan-engine")
 
@@ -40,7 +51,7 @@ _executor: Executor = _thread_executor()
 
 
 def use_processes() -> None:
-    """Run engine work in one child process from now on, started now (call it from the main thread).
+    """Run engine work in `ENGINE_WORKERS` child processes from now on (call it from the main thread).
 
     The main thread matters on Linux: the kernel ends the worker when the thread that started it ends.
     """
@@ -49,11 +60,12 @@ def use_processes() -> None:
         return
     previous = _executor
     # "spawn": a fork of a process running Qt and an event loop is not safe.
-    _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+    _executor = ProcessPoolExecutor(max_workers=ENGINE_WORKERS, mp_context=multiprocessing.get_context("spawn"),
                                     initializer=_start_worker, initargs=(os.getpid(),))
     previous.shutdown(wait=False)
-    # Start the worker and load the engine now, at start-up, rather than during the first scan.
-    _executor.submit(_warm_up)
+    # Start the workers and load the engine now, at start-up, rather than during the first scan.
+    for _ in range(ENGINE_WORKERS):
+        _executor.submit(_warm_up)
 
 
 def shutdown() -> None:
@@ -70,6 +82,8 @@ def _start_worker(parent_pid: int) -> None:
     # a KeyboardInterrupt here would break the pool mid-shutdown and print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     lifeline.die_with_parent(parent_pid)
+    with contextlib.suppress(OSError, AttributeError):   # not on every platform
+        os.nice(WORKER_NICENESS)
 
 
 def _warm_up() -> None:

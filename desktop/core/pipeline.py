@@ -344,6 +344,9 @@ class Scanner:
             return None, f"extraction failed: {exc.reason}"
         except ApiError as exc:
             if exc.permanent:
+                # A refused key still cost the request that was refused (0 for calls queued behind it).
+                counts.llm_calls += getattr(exc, "llm_calls", 0)
+                counts.llm_tokens_in += getattr(exc, "tokens_in", 0)
                 assert run.lister is not None
                 run.lister.cancel()
                 raise ServiceRefused(exc) from exc

@@ -9,8 +9,9 @@ strangers, so a shipment registers by itself only when all of these hold (`decid
    1Z... or an S10, or 22+ characters), or the courier it was matched to is named or linked in the text
    around it. A bare "Tracking:" label is not enough for a 10-20 digit number: about 10 % of random
    18-digit strings pass the SSCC-18 check digit, so a list of such lines is a list of guesses;
-3. its conversation yields at most `MAX_AUTO_PER_CONVERSATION` shipments (see there; checked first, so
-   a flood of numbers shares one explanation);
+3. its conversation yields at most `MAX_AUTO_PER_CONVERSATION` shipments (see there; checked first, even
+   before "approve everything by hand", so a flood of numbers shares one explanation and reaches the
+   reviewer as ONE held group, `group_reason`, that a person releases or rejects whole);
 4. the caps on automatic registrations per scan and per day (Settings, `Caps`) are not reached.
 
 Everything else is "pending" with a flag from `HOLD_REASONS` that says why, in words for the reviewer.
@@ -58,6 +59,19 @@ HOLD_REASONS = {
 }
 
 
+#: The hold flag that makes a conversation's held shipments ONE review item (a held group).
+GROUP_HOLD = "too_many_numbers"
+
+
+def group_reason(conversation: str, count: int) -> str:
+    """The one line a held group shows, e.g. "conversation cnv_1 ("Shipment list"): 266 candidate numbers
+    held, more than a plausible order (limit 10)." `conversation` names it (id, and subject if known)."""
+    numbers = "candidate number" if count == 1 else "candidate numbers"
+    return (f"conversation {conversation}: {count:,} {numbers} held, more than a plausible order (limit "
+            f"{MAX_AUTO_PER_CONVERSATION}). A list, a report or a hostile email: nothing of it registers until "
+            "someone looks at its evidence and releases the group.")
+
+
 #: Hold flags stored on the shipment: the others (not validated, no courier, ...) show in its own fields.
 STORED_HOLDS = frozenset({"no_agreeing_context", "too_many_numbers", "scan_cap", "day_cap"})
 
@@ -101,11 +115,13 @@ class Decision:
 def decide(shipment: ExtractedShipment, approve_all_by_hand: bool, usage: Usage = Usage(),
            caps: Caps = Caps()) -> Decision:
     """Auto or pending for `shipment`, checking the rules of the module docstring in order."""
+    # The conversation's verdict first: it is the one explanation a flood of numbers shares (and what
+    # makes its shipments one held group for the reviewer, whatever the other settings say).
+    if usage.conversation_shipments > MAX_AUTO_PER_CONVERSATION:
+        return Decision("pending", GROUP_HOLD)
     if approve_all_by_hand:
         return Decision("pending", "approve_by_hand")
-    # The conversation's verdict first: it is the one explanation a flood of numbers shares.
-    hold = "too_many_numbers" if usage.conversation_shipments > MAX_AUTO_PER_CONVERSATION else None
-    hold = hold or _doubt(shipment)
+    hold = _doubt(shipment)
     if hold is None and usage.this_scan >= caps.per_scan:
         hold = "scan_cap"
     if hold is None and usage.last_day >= caps.per_day:

@@ -5,10 +5,14 @@ Contracts:
   one attempt row each. A crash leaves a lease that expires, so the row is sent again; the frozen payload
   and clientTrackerId make Ship24 return the same tracker without using quota.
 - Many due rows go in one bulk call (up to 100); a single due row uses the single create.
-- Outcomes are sorted into kinds:
+- Courier codes: only codes the live courier list confirms are sent, else none (desktop.core.requirements);
+  the outbox payload's courierCode is the app's hint.
+- Outcomes are sorted into kinds (desktop.core.outcomes):
     temporary   timeouts, resets, 5xx, 429, 409 -> queued again with exponential backoff and jitter; after
                 the backoff's maximum attempts -> failed/temporary (waits for Retry)
-    permanent   validation_error, tracker_conflict, ... -> failed/permanent (waits for an edit)
+    conflict    tracker_conflict (an edited shipment whose tracker Ship24 already holds) -> that tracker is
+                updated with PATCH and the row registered with it, once (desktop.core.conflicts)
+    permanent   validation_error, ... -> failed/permanent (waits for an edit)
     needs_info  the courier needs a destination postcode or country -> failed/needs_info (asks for it).
                 Checked BEFORE sending against the courier list's requiredFields (desktop.core.requirements:
                 Ship24 would create a tracker that never finds results); such a row gets an attempt with
@@ -30,47 +34,26 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from desktop.clients.backoff import Backoff
-from desktop.clients.errors import (
-    ApiConnectionError,
-    ApiError,
-    ApiStatusError,
-    ApiTimeout,
-    AuthError,
-    MalformedResponse,
-    RateLimited,
-)
-from desktop.clients.ship24 import CreateResult, Ship24Client
+from desktop.clients.errors import ApiError
+from desktop.clients.ship24 import Ship24Client
 from desktop.core import requirements as req
+from desktop.core.conflicts import settle_conflict
 from desktop.core.events import ErrorReported, RegistrationChanged, RegistrationPaused, Sink, null_sink
+from desktop.core.outcomes import (  # noqa: F401 - classify_error and the kinds are part of this module's API
+    AUTH,
+    NEEDS_INFO,
+    PERMANENT,
+    QUOTA,
+    TEMPORARY,
+    Outcome,
+    classify_error,
+    classify_item,
+)
+from desktop.core.tracking.couriers import courier_info
 from desktop.store import outbox
 from desktop.store.tables import RegistrationRow
 
 log = logging.getLogger("shipscan.registration")
-
-TEMPORARY, PERMANENT, NEEDS_INFO, QUOTA, AUTH = "temporary", "permanent", "needs_info", "quota", "auth"
-
-PERMANENT_CODES = {"validation_error", "tracker_conflict", "shipping_date_outdated", "tracker_not_updatable",
-                   "processing_error", "parsing_error", "bulk_create_limit_exceeded"}
-NEEDS_INFO_CODES = {"missing_mandatory_field", "destination_postcode_required",
-                    "destination_country_required"}
-NEEDS_INFO_WORDS = ("postcode", "post code", "postal", "destinationpostcode", "destinationcountrycode",
-                    "destination country")
-QUOTA_MESSAGE = ("Ship24 quota used up: the Ship24 plan has no shipments left this billing period. "
-                 "Registration is paused and nothing is lost. Upgrade the Ship24 plan or wait for the next "
-                 "period, then press Resume (or run `shipscan retry --all`).")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one attempt ended in; `kind` is None for success."""
-
-    kind: str | None
-    message: str
-    http_status: int | None = None
-    tracker_id: str | None = None
-    retry_after: float | None = None
-    existing: bool = False
-
 
 @dataclass
 class DrainSummary:
@@ -86,70 +69,6 @@ class DrainSummary:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def classify_error(exc: ApiError) -> Outcome:
-    """Sort a raised client error into a kind with a plain-language message."""
-    status = getattr(exc, "status", None)
-    code = getattr(exc, "code", None) or ""
-    detail = getattr(exc, "detail", None) or exc.message
-    if isinstance(exc, RateLimited):
-        return Outcome(TEMPORARY, "Ship24 asked us to slow down (too many requests).", 429,
-                       retry_after=exc.retry_after)
-    if isinstance(exc, AuthError):
-        return Outcome(AUTH, f"Ship24 refused the API key ({detail}). Check the Ship24 key in Settings; "
-                             "registration is paused until then.", status)
-    if isinstance(exc, ApiStatusError):
-        return _classify_code(code, detail, status, exc.temporary)
-    if isinstance(exc, ApiTimeout):
-        return Outcome(TEMPORARY, "Ship24 did not answer in time.")
-    if isinstance(exc, ApiConnectionError):
-        return Outcome(TEMPORARY, "Could not reach Ship24 (the connection failed).")
-    if isinstance(exc, MalformedResponse):
-        return Outcome(TEMPORARY, "Ship24 sent an answer we could not read.")
-    return Outcome(TEMPORARY if exc.temporary else PERMANENT, f"Ship24 error: {exc.message}")
-
-
-def _classify_code(code: str, detail: str, status: int | None, temporary: bool) -> Outcome:
-    if code == "quota_limit_reached":
-        return Outcome(QUOTA, QUOTA_MESSAGE, status)
-    if code in NEEDS_INFO_CODES or (code in ("validation_error", "") and _asks_for_destination(detail)):
-        return Outcome(NEEDS_INFO, f"{req.NEEDS_INFO_PREFIX}: {detail}. "
-                                   "Add the destination postcode/country to the shipment.", status)
-    if code == "validation_error":
-        what = "carrier" if "courier" in detail.lower() and "trackingnumber" not in detail.lower() else "number"
-        return Outcome(PERMANENT, f"Ship24 rejected the {what}: {detail}. Check the tracking number and "
-                                  "carrier, correct the shipment, then retry.", status)
-    if code == "tracker_conflict":
-        return Outcome(PERMANENT, f"Ship24 already tracks this shipment with different details: {detail}. "
-                                  "Correct the shipment or dismiss it.", status)
-    if code == "shipping_date_outdated":
-        return Outcome(PERMANENT, "Ship24 refused it: the shipping date is more than 180 days old.", status)
-    if code == "request_conflict" or status == 409:
-        return Outcome(TEMPORARY, "Ship24 was still handling the same request (conflict 409).", status)
-    if status is not None and status >= 500:
-        return Outcome(TEMPORARY, f"Ship24 had a server problem (HTTP {status}).", status)
-    if code in PERMANENT_CODES or not temporary:
-        return Outcome(PERMANENT, f"Ship24 refused the registration: {detail}", status)
-    return Outcome(TEMPORARY, f"Ship24 could not register it now: {detail}", status)
-
-
-def _asks_for_destination(detail: str) -> bool:
-    """True when every reason given is a missing destination postcode/country (a courier's required
-    field); a message that also objects to something else is a plain validation error."""
-    parts = [p.lower().replace("_", "") for p in detail.split("; ") if p.strip()]
-    return bool(parts) and all(any(w in p for w in NEEDS_INFO_WORDS)
-                               and any(w in p for w in ("requir", "missing", "need")) for p in parts)
-
-
-def classify_item(item: CreateResult, http_status: int) -> Outcome:
-    """Outcome of one bulk item."""
-    if item.ok and item.tracker is not None:
-        return Outcome(None, "", http_status, item.tracker.tracker_id, existing=item.status == "existing")
-    code = item.code or ""
-    detail = item.message or "no reason given"
-    status = 409 if code == "request_conflict" else (403 if code == "quota_limit_reached" else 400)
-    return _classify_code(code, detail, status, temporary=code == "request_conflict")
 
 
 class RegistrationWorker:
@@ -171,6 +90,7 @@ class RegistrationWorker:
         self.review_states = outbox.HAND_REVIEW_STATES if approve_all_by_hand else outbox.AUTO_REVIEW_STATES
         self._rand = rand
         self._wake = asyncio.Event()
+        self._asked: set[int] = set()   # shipments retried by id: `run` attempts them even while paused
         #: Couriers' required fields (GET /couriers), fetched on the first drain that names a courier.
         self.requirements = req.CourierRequirements(ship24, ttl=couriers_ttl, retry_seconds=couriers_retry,
                                                     clock=clock)
@@ -184,6 +104,8 @@ class RegistrationWorker:
     def retry_now(self, shipment_ids: list[int] | None = None, *, break_leases: bool = False) -> list[int]:
         """Queue these shipments (None = every failed, waiting or paused one) for an attempt right now."""
         ids = outbox.retry_now(shipment_ids, break_leases=break_leases, now=self.clock())
+        if shipment_ids is not None:
+            self._asked.update(ids)
         for sid in ids:
             self.sink(RegistrationChanged(sid, outbox.QUEUED, "Retrying now."))
         self.wake()
@@ -242,6 +164,9 @@ class RegistrationWorker:
             self._wake.clear()
             wait = self.idle_seconds  # after an unexpected error: not a hot loop
             try:
+                asked, self._asked = sorted(self._asked), set()
+                if asked:   # retried by id: only these, even while the rest stay paused
+                    await self.drain_once(asked)
                 await self.drain_once()
                 wait = self._next_wait()
             except asyncio.CancelledError:
@@ -260,27 +185,27 @@ class RegistrationWorker:
         return max(0.0, min(self.idle_seconds, due - self.clock()))
 
     async def _attempt(self, rows: list[RegistrationRow]) -> tuple[list[Outcome | None], bool]:
-        """Outcomes in row order, and whether Ship24 was called. Rows lacking a courier's required field
-        are answered here (needs_info) and never sent."""
-        payloads = [json.loads(r.payload) for r in rows]
-        outcomes = await self._check_required(payloads)
+        """Outcomes in row order, and whether Ship24 was called. Payloads go out with courier codes the live
+        list confirms, or none (`req.verified_payload`); rows lacking a courier's required field are answered
+        here (needs_info) and never sent; a tracker_conflict is settled, never filed as it comes."""
+        couriers = await self.requirements.current()
+        payloads = [req.verified_payload(json.loads(r.payload), _carrier_names(r), couriers) for r in rows]
+        outcomes = self._check_required(payloads, couriers)
         send = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if send:
             for index, outcome in zip(send, await self._send([payloads[i] for i in send]), strict=True):
                 outcomes[index] = outcome
+                if outcome is not None and outcome.code == "tracker_conflict":
+                    outcomes[index] = await settle_conflict(self.ship24, payloads[index])
         return outcomes, bool(send)
 
-    async def _check_required(self, payloads: list[dict]) -> list[Outcome | None]:
-        """needs_info for each payload missing a courier's required field; None = send it. The courier
-        list is only fetched when a payload names a courier; without it everything is sent (logged)."""
+    def _check_required(self, payloads: list[dict],
+                        couriers: dict[str, req.CourierRequirement] | None) -> list[Outcome | None]:
+        """needs_info for each payload missing a courier's required field; None = send it. Without the
+        courier list nothing is checked (and no courier code is sent: Ship24 detects the courier)."""
         checks: list[Outcome | None] = [None] * len(payloads)
-        if not any(req.courier_codes(p) for p in payloads):
-            return checks
-        requirements = await self.requirements.current()
-        if requirements is None:
-            return checks
         for index, payload in enumerate(payloads):
-            gaps = req.missing(payload, requirements)
+            gaps = req.missing(payload, couriers or {})
             if gaps:
                 log.info("%s not sent: %s", payload.get("clientTrackerId"), [g.field for g in gaps])
                 checks[index] = Outcome(NEEDS_INFO, req.needs_info_message(gaps))
@@ -355,7 +280,8 @@ class RegistrationWorker:
                 now: float) -> tuple[str, str | None, str, float | None]:
         """(state, kind, message, next attempt) for one outcome."""
         if outcome.kind is None:
-            return outbox.REGISTERED, None, f"Registered with Ship24 (tracker {outcome.tracker_id}).", None
+            return (outbox.REGISTERED, None,
+                    f"Registered with Ship24 (tracker {outcome.tracker_id}).{outcome.note}", None)
         if outcome.kind in (QUOTA, AUTH):
             return outbox.PAUSED, outcome.kind, outcome.message, None
         if outcome.kind != TEMPORARY:
@@ -378,6 +304,14 @@ class RegistrationWorker:
             self.sink(RegistrationChanged(sid, outbox.PAUSED, outcome.message))
         log.warning("registration paused: %s", outcome.message)
         self.sink(RegistrationPaused(outcome.message))
+
+
+def _carrier_names(row: RegistrationRow) -> list[str | None]:
+    """The shipment's carrier names for matching the live courier list, most specific first (the claim
+    loads the shipment with its row, so this reads no database)."""
+    shipment = row.shipment
+    info = courier_info(shipment.courier)
+    return [shipment.carrier, info.name if info else None]
 
 
 def _duration(seconds: float) -> str:

@@ -16,8 +16,15 @@ Signals (payload in brackets):
     status_refreshed[StatusRefreshed]: one per core event type.
     scan_state_changed[str]: "idle" | "scanning" | "cancelling".
     estimate_ready[Estimate | None], inboxes_loaded[list[Inbox]],
+    inboxes_unavailable[str]: why the inboxes cannot be listed (a token without `inboxes:read`; optional),
     shipments_changed[]: a review action changed shipments or registrations,
-    connection_tested[str service, bool ok, str message].
+    connection_tested[str service, bool ok, str message],
+    status_refresh_busy[bool]: a tracking-status refresh (F5 or the schedule) started (True) / ended (False),
+    settings_applied[Settings]: saved settings now in force (`apply_settings`).
+
+Tracking-status refresh: one at a time, whoever asks (F5 or the schedule); a second request while one runs
+is refused with a message, never run twice. Its final message carries the failures (never an "N checked"
+that hides them), and a refused key ends it at the first 401 with one message (`StatusRefresher`).
 """
 
 from __future__ import annotations
@@ -30,9 +37,10 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
+from desktop.clients.front import MissingScope
 from desktop.core import events as ev
 from desktop.errors import ExpectedError
-from desktop.gui import connection
+from desktop.gui import connection, livesettings
 from desktop.gui.estimate import estimate_scan
 from desktop.gui.messages import Messages
 from desktop.gui.reviewapi import ReviewApi
@@ -69,8 +77,11 @@ class Bridge(QObject):
     scan_state_changed = Signal(str)
     estimate_ready = Signal(object)
     inboxes_loaded = Signal(object)
+    inboxes_unavailable = Signal(str)
     shipments_changed = Signal()
     connection_tested = Signal(str, bool, str)
+    status_refresh_busy = Signal(bool)
+    settings_applied = Signal(object)
 
     def __init__(self, services, messages: Messages, *, make_scanner: Callable | None = None,
                  worker=None, refresher=None, review: ReviewApi | None = None,
@@ -94,6 +105,7 @@ class Bridge(QObject):
         self._worker_task: asyncio.Task | None = None
         self._worker_stop: asyncio.Event | None = None
         self._refresh_task: asyncio.Task | None = None
+        self._refreshing: asyncio.Task | None = None
         self._state = "idle"
         self._emitters = {kind: getattr(self, name).emit for kind, name in EVENT_SIGNALS.items()}
 
@@ -197,6 +209,9 @@ class Bridge(QObject):
     async def load_inboxes(self) -> None:
         try:
             inboxes = await self.services.front.inboxes()
+        except MissingScope as exc:   # the inbox list is optional: the scan panel says so, scans cover all
+            self.inboxes_unavailable.emit(f"the Front token lacks the {exc.scope} scope")
+            return
         except ExpectedError as exc:
             self.messages.warning(f"Could not list the Front inboxes: {exc}")
             return
@@ -227,20 +242,30 @@ class Bridge(QObject):
                                    postcode=postcode, country=country)
 
     def _review_action(self, name: str, verb: str, *args, **kwargs) -> bool:
-        """Run one review action; report it in the status area; True when every shipment was changed."""
+        """Run one review action; report what it changed in the status area; True when none failed."""
         results = getattr(self.review, name)(*args, **kwargs)
         failed = [r for r in results if not r.ok]
-        done = len(results) - len(failed)
+        done = sum(1 for r in results if r.ok and getattr(r, "changed", True))
         if len(results) == 1:
             (self.messages.error if failed else self.messages.info)(results[0].message)
-        elif failed:
-            self.messages.warning(f"{verb} {done} of {len(results)} shipments. {failed[0].message}")
         else:
-            self.messages.info(f"{verb} {done} shipments.")
+            self._report_many(verb, results, failed, done)
         if done:
             self.shipments_changed.emit()
             self._wake_worker()
         return not failed
+
+    def _report_many(self, verb: str, results: list, failed: list, done: int) -> None:
+        """One line for a multi-shipment action: how many changed, how many were already so, and why not."""
+        unchanged = [r for r in results if r.ok and not getattr(r, "changed", True)]
+        parts = [f"{verb} {done} of {len(results)} shipments." if (failed or unchanged)
+                 else f"{verb} {done} shipments."]
+        if unchanged:
+            reasons = sorted({r.message.rstrip(".") for r in unchanged})
+            parts.append(f"{len(unchanged)} unchanged ({'; '.join(reasons).lower()}).")
+        if failed:
+            parts.append(failed[0].message)
+        (self.messages.warning if failed else self.messages.info)(" ".join(parts))
 
     @asyncSlot(object)
     async def retry(self, ids: Sequence[int] | None) -> None:
@@ -264,19 +289,79 @@ class Bridge(QObject):
         self.messages.info(f"Registration resumed: {len(ids)} shipment(s) queued.")
         self.shipments_changed.emit()
 
+    @property
+    def refreshing(self) -> bool:
+        """True while a tracking-status refresh runs (F5 or the schedule)."""
+        return self._refreshing is not None
+
     @asyncSlot()
     async def refresh_status(self) -> None:
-        """Refresh the tracking status of registered shipments now."""
+        """Refresh the tracking status of registered shipments now (refused while one runs)."""
         if self.refresher is None:
             self.messages.error("Tracking status needs a Ship24 key (Settings).")
             return
+        if self._refreshing is not None:
+            self.messages.info("Tracking status is being refreshed already; please wait for it to finish.")
+            return
+        self.messages.info("Refreshing tracking status…")
+        await self._refresh_once(announce=True)
+
+    async def _refresh_once(self, *, announce: bool) -> None:
+        """One refresh, ending in one message (a quiet success when not `announce`d: the schedule's);
+        the only place the GUI runs the refresher."""
+        self._refreshing = asyncio.current_task()
+        self.status_refresh_busy.emit(True)
         try:
             summary = await self.refresher.refresh()
         except ExpectedError as exc:
             self.messages.error(f"Tracking status refresh failed: {exc}")
             return
-        self.messages.info(f"Tracking status: {summary.checked} checked, {summary.changed} changed.")
+        finally:
+            self._refreshing = None
+            self.status_refresh_busy.emit(False)
         self.shipments_changed.emit()
+        counts = f"{summary.checked} checked, {summary.changed} changed"
+        if summary.failed:  # the last word: an "N checked" after it would hide the failure
+            self.messages.warning(f"Tracking status: {counts}; {summary.failed} could not be refreshed: "
+                                  f"{summary.errors[0]}")
+        elif announce:
+            self.messages.info(f"Tracking status: {counts}.")
+
+    async def _refresh_schedule(self, stop: asyncio.Event, seconds: float) -> None:
+        """Refresh every `seconds` until `stop`; a round that finds one running (F5) skips it."""
+        while not stop.is_set():
+            if self._refreshing is None:
+                try:
+                    await self._refresh_once(announce=False)
+                except Exception as exc:  # keep the schedule alive: the next round may work
+                    log.exception("status refresh failed")
+                    self.messages.error(f"Tracking status refresh failed: {exc}")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=seconds)
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------------ settings
+
+    def apply_settings(self, new) -> None:
+        """Put saved settings in force now (`livesettings.apply`), restart the status schedule if its
+        interval changed, and say what waits for the next start."""
+        previous = self.services.settings.status_refresh_minutes
+        later = livesettings.apply(self.services, self.worker, new)
+        if new.status_refresh_minutes != previous:
+            self._restart_schedule(new.status_refresh_minutes)
+        waiting = ", ".join(later)
+        self.messages.info("Settings saved and applied." + (
+            f" {waiting[:1].upper()}{waiting[1:]}: at the next start." if later else ""))
+        self.settings_applied.emit(self.services.settings)
+
+    def _restart_schedule(self, minutes: int) -> None:
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+            self._refresh_task = None
+        if self.refresher is not None and self._worker_stop is not None and minutes > 0:
+            self._refresh_task = asyncio.ensure_future(self._refresh_schedule(self._worker_stop, minutes * 60))
+            self._refresh_task.add_done_callback(self._worker_done)
 
     def _wake_worker(self) -> None:
         if self.worker is not None:
@@ -291,10 +376,7 @@ class Bridge(QObject):
         self._worker_stop = asyncio.Event()
         self._worker_task = asyncio.ensure_future(self.worker.run(self._worker_stop))
         self._worker_task.add_done_callback(self._worker_done)
-        minutes = getattr(self.services.settings, "status_refresh_minutes", 0)
-        if self.refresher is not None and minutes > 0:
-            self._refresh_task = asyncio.ensure_future(self.refresher.run(self._worker_stop, minutes * 60))
-            self._refresh_task.add_done_callback(self._worker_done)
+        self._restart_schedule(getattr(self.services.settings, "status_refresh_minutes", 0))
 
     def _worker_done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -2,7 +2,9 @@
 
 Subjects and email text are shown as PLAIN text, always: the evidence goes into a read-only
 QPlainTextEdit (`setPlainText`) and the number is highlighted with a character format on a text cursor,
-never by building HTML from email text. Links are buttons that open URLs we build ourselves.
+never by building HTML from email text. Links are buttons that open URLs we build ourselves; when no
+browser starts (`open_url` answers False: no default browser, a locked-down desktop), the pane shows the
+link with a "Copy link" button instead of failing silently.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -21,10 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.gui.models.shipments import STATE_LABELS
+from desktop.gui.export import FRONT_OPEN_URL, front_url  # noqa: F401  -- re-exported: the pane's links
+from desktop.gui.models.shipments import STATE_LABELS, display
 from desktop.store.views import ShipmentDetail
-
-FRONT_OPEN_URL = "https://app.frontapp.com/open/{}"
 
 FLAG_TEXT = {
     "carrier_disagrees": "the LLM and the engine disagree on the carrier",
@@ -40,10 +41,6 @@ FLAG_TEXT = {
 def number_pattern(number: str) -> re.Pattern[str]:
     """Matches `number` in text even when written with spaces or dashes between its characters."""
     return re.compile(r"[\s\-]*".join(re.escape(ch) for ch in number), re.IGNORECASE)
-
-
-def front_url(conversation_id: str) -> str:
-    return FRONT_OPEN_URL.format(QUrl.toPercentEncoding(conversation_id).data().decode())
 
 
 def carrier_url(courier: str, number: str) -> str | None:
@@ -62,7 +59,8 @@ class DetailsPane(QWidget):
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         for key, label in (("number", "Number"), ("carrier", "Carrier"), ("order", "Order/PO"),
-                           ("supplier", "Supplier"), ("destination", "Destination"), ("review", "Review"),
+                           ("supplier", "Supplier"), ("customer", "Customer"),
+                           ("destination", "Destination"), ("review", "Review"),
                            ("registration", "Registration"), ("status", "Tracking status"),
                            ("confidence", "Confidence"), ("subject", "Subject"), ("flags", "Flags")):
             value = QLabel()
@@ -76,10 +74,12 @@ class DetailsPane(QWidget):
         self.evidence = QPlainTextEdit()
         self.evidence.setReadOnly(True)
         self.evidence.setAccessibleName("Evidence")
-        self.front_button = QPushButton("Open in &Front")
+        self.evidence.setPlaceholderText("Select a shipment to see where it was found.")
+        # Alt+F belongs to the File menu, so "&Open in Front" (Alt+O).
+        self.front_button = QPushButton("&Open in Front")
         self.carrier_button = QPushButton("Carrier &tracking page")
-        self.front_button.clicked.connect(lambda: self._open(self.front_link))
-        self.carrier_button.clicked.connect(lambda: self._open(self.carrier_link))
+        self.front_button.clicked.connect(lambda: self.open_link(self.front_link))
+        self.carrier_button.clicked.connect(lambda: self.open_link(self.carrier_link))
         links = QHBoxLayout()
         links.addWidget(self.front_button)
         links.addWidget(self.carrier_button)
@@ -88,11 +88,36 @@ class DetailsPane(QWidget):
         layout.addWidget(QLabel("Evidence"))
         layout.addWidget(self.evidence, 1)
         layout.addLayout(links)
+        layout.addWidget(self._build_fallback())
         self.front_link: str | None = None
         self.carrier_link: str | None = None
+        #: Opens a URL in the browser; False when none started. Tests replace it.
+        self.open_url = QDesktopServices.openUrl
         self.show_detail(None)
 
+    def _build_fallback(self) -> QWidget:
+        """The row shown when no browser started: the link itself, selectable, and a Copy button."""
+        self.fallback = QWidget()
+        self.fallback.setAccessibleName("Link to copy")
+        self.fallback_text = QLabel()
+        self.fallback_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.fallback_text.setWordWrap(True)
+        self.fallback_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                   | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.copy_link_button = QPushButton("Copy lin&k")
+        self.copy_link_button.clicked.connect(self.copy_link)
+        row = QHBoxLayout(self.fallback)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.fallback_text, 1)
+        row.addWidget(self.copy_link_button)
+        self.fallback.hide()
+        self._fallback_url: str | None = None
+        return self.fallback
+
     def show_detail(self, detail: ShipmentDetail | None) -> None:
+        """Show `detail`; None empties the pane and disables its links (nothing selected, or filtered out)."""
+        self.detail = detail
+        self._hide_fallback()
         if detail is None:
             for label in self.fields.values():
                 label.clear()
@@ -102,14 +127,21 @@ class DetailsPane(QWidget):
             return
         row = detail.row
         destination = " ".join(v for v in (detail.destination_postcode, detail.destination_country) if v)
-        status = " · ".join(v for v in (row.status, detail.latest_event, detail.expected_delivery and
+        # One row each (the pane's height is the window's minimum): the status with its last checkpoint,
+        # days in transit and expected date; the customer with the conversation's last message date.
+        days = display(row, "days")
+        status = " · ".join(v for v in (display(row, "status"), row.checkpoint, display(row, "checkpoint_at"),
+                                        days and f"{days} days in transit", detail.expected_delivery and
                                         f"expected {detail.expected_delivery}") if v)
+        message = display(row, "message")
+        customer = " · ".join(v for v in (row.customer, row.email if row.email != row.customer else "",
+                                          message and f"last message {message}") if v)
         registration = STATE_LABELS.get(row.registration, row.registration) + (
             f" ({detail.registration_error})" if detail.registration_error else "")
         values = {"number": row.number, "carrier": row.carrier, "order": row.order, "supplier": row.supplier,
                   "destination": destination, "review": STATE_LABELS.get(row.review, row.review),
                   "registration": registration,
-                  "status": status, "confidence": f"{detail.confidence:.2f} ({detail.extractor or 'unknown'}"
+                  "status": status, "customer": customer, "confidence": f"{detail.confidence:.2f} ({detail.extractor or 'unknown'}"
                   f"{', validated' if detail.validated else ''})", "subject": row.subject,
                   "flags": "; ".join(FLAG_TEXT.get(f, f) for f in detail.flags) or "none"}
         for key, value in values.items():
@@ -138,7 +170,25 @@ class DetailsPane(QWidget):
         self.carrier_button.setEnabled(self.carrier_link is not None)
         self.carrier_button.setToolTip(self.carrier_link or "No public tracking page for this carrier.")
 
-    @staticmethod
-    def _open(url: str | None) -> None:
-        if url:
-            QDesktopServices.openUrl(QUrl(url))
+    def open_link(self, url: str | None) -> bool:
+        """Open `url` in the browser; when none starts, show the link with "Copy link". True when opened."""
+        if not url:
+            return False
+        if self.open_url(QUrl(url)):
+            self._hide_fallback()
+            return True
+        self._fallback_url = url
+        self.fallback_text.setText(f"No web browser started. Copy the link and open it yourself:\n{url}")
+        self.fallback.show()
+        self.copy_link_button.setFocus()
+        return False
+
+    def copy_link(self) -> None:
+        if self._fallback_url:
+            QGuiApplication.clipboard().setText(self._fallback_url)
+            self.copy_link_button.setText("Copied")
+
+    def _hide_fallback(self) -> None:
+        self._fallback_url = None
+        self.fallback.hide()
+        self.copy_link_button.setText("Copy lin&k")

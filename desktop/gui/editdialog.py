@@ -2,7 +2,10 @@
 
 The edit dialog re-validates the number with the tracking-number engine as the user types: OK is only
 enabled for a number that normalises, and it says plainly whether the number is valid for the chosen
-carrier. `changes()` returns what `store.review.edit` expects.
+carrier (one that is not waits for review: `store.review.edit` puts it back to "needs review").
+`changes()` returns what `store.review.edit` expects. A shipment that can no longer be edited (registered
+with Ship24) is refused up front: the dialog opens read-only with the reason and only a Close button,
+rather than accepting typing it would then drop.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core import tracking
+from desktop.store import review
 
 
 class EditShipmentDialog(QDialog):
-    def __init__(self, number: str, courier: str, order: str, parent: QWidget | None = None) -> None:
+    def __init__(self, number: str, courier: str, order: str, parent: QWidget | None = None, *,
+                 refusal: str | None = None) -> None:
+        """`refusal`: why the shipment cannot be edited; by default looked up (`review.edit_refusal`)."""
         super().__init__(parent)
         self.setWindowTitle("Edit shipment")
+        self.refusal = refusal if refusal is not None else review.edit_refusal(number, courier)
         self.number = QLineEdit(number)
         self.number.setAccessibleName("Tracking number")
         self.carrier = QComboBox()
@@ -53,9 +60,24 @@ class EditShipmentDialog(QDialog):
         self.number.textChanged.connect(self._revalidate)
         self.carrier.currentIndexChanged.connect(self._revalidate)
         self._original = (number, courier, order)
-        self._revalidate()
+        if self.refusal:
+            self._refuse(self.refusal)
+        else:
+            self._revalidate()
+
+    def _refuse(self, reason: str) -> None:
+        """Read-only, the reason shown, only Close: nothing typed here could be saved."""
+        self.setWindowTitle("Shipment (read-only)")
+        for edit in (self.number, self.order):
+            edit.setReadOnly(True)
+        self.carrier.setEnabled(False)
+        self.verdict.setText(reason)
+        self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).clicked.connect(self.reject)
 
     def _revalidate(self) -> None:
+        if self.refusal:
+            return
         normal = tracking.normalise(self.number.text())
         ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         if not normal:
@@ -69,7 +91,8 @@ class EditShipmentDialog(QDialog):
             text = f"{normal} is valid for no known carrier: it will wait for review, not register by itself."
         elif chosen and chosen not in couriers:
             names = ", ".join(tracking.COURIERS[c].name for c in couriers if c in tracking.COURIERS)
-            text = f"{normal} is not a valid {self.carrier.currentText()} number (it fits: {names})."
+            text = (f"{normal} is not a valid {self.carrier.currentText()} number (it fits: {names}): saved "
+                    "so, it will wait for review, not register by itself.")
         else:
             check = " with its check digit" if any(m.has_check_digit for m in matches) else ""
             text = f"{normal} is valid{check}."
@@ -80,7 +103,9 @@ class EditShipmentDialog(QDialog):
         ok_button.setEnabled(True)
 
     def changes(self) -> dict:
-        """Keyword arguments for `store.review.edit` (only what changed, plus `validated`)."""
+        """Keyword arguments for `store.review.edit` (only what changed, plus `validated`); {} when refused."""
+        if self.refusal:
+            return {}
         normal = tracking.normalise(self.number.text()) or ""
         courier = self.carrier.currentData() or ""
         order = self.order.text().strip()

@@ -1,7 +1,7 @@
 """The estimate shown before a scan starts: conversations, unchanged ones, LLM calls, tokens, cost, time.
 
-One search page gives Front's `_total` for the range (one request); the database says how many of the
-conversations it knows there are unchanged since their last scan. The rest is arithmetic, in
+One search page per selected inbox gives Front's `_total` for the range; the database says how many of
+the conversations it knows there are unchanged since their last scan. The rest is arithmetic, in
 `compute_estimate` (pure, tested without Qt or network), on the scan's own model: our share of Front's
 window goes at once and then one share per window; meanwhile up to `concurrency` conversations are in
 flight, each taking a Front answer and an LLM answer. The time is the larger of the two bounds.
@@ -64,11 +64,12 @@ def _duration(minutes: float) -> str:
 
 def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, average_tokens: float | None,
                      budget_share: float, limit_per_minute: float | None = None, window_seconds: float = 60.0,
-                     concurrency: int = 150,
+                     concurrency: int = 150, searches: int = 1,
                      front_answer: float = FRONT_ANSWER_SECONDS, llm_answer: float = LLM_ANSWER_SECONDS
                      ) -> Estimate:
     """Arithmetic of the estimate; `limit_per_minute` is Front's company limit when known, `concurrency`
-    the conversations in flight (batch size x batches at once)."""
+    the conversations in flight (batch size x batches at once), `searches` the inboxes searched (one
+    listing each, so at least one search page each)."""
     unchanged = min(unchanged, total)
     to_scan = max(total - unchanged, 0)
     llm_calls = to_scan if extractor == "llm" else 0
@@ -79,7 +80,7 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
         cost: float | None = 0.0
     else:
         cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
-    pages = max(1, math.ceil(total / SEARCH_PAGE))
+    pages = max(1, searches, math.ceil(total / SEARCH_PAGE))
     requests = pages + to_scan
     rate = max(1.0, (limit_per_minute or FRONT_MIN_LIMIT_PER_MINUTE) * budget_share)
     at_once = rate * window_seconds / 60.0                      # one window's share goes at once
@@ -92,14 +93,9 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
 
 
 async def front_total(front, since: float, until: float, inboxes: tuple[str, ...]) -> int:
-    """Conversations in range from ONE search page: Front's `_total`, else the page's length."""
-    pages = front.search(since, until, inboxes)
-    try:
-        first = await anext(pages, [])
-    finally:
-        await pages.aclose()
-    total = getattr(front, "last_total", None)
-    return int(total) if total is not None else len(first)
+    """Conversations in range over EVERY selected inbox (all when none): one search page per inbox, see
+    `FrontClient.count`. (It once read only the first inbox's page: two inboxes of 150 showed 150.)"""
+    return int(await front.count(since, until, inboxes))
 
 
 def front_budget(front) -> tuple[float | None, float]:
@@ -126,4 +122,5 @@ async def estimate_scan(front, settings, since: float, until: float, inboxes: tu
     limit_per_minute, window = front_budget(front)
     return compute_estimate(total, known.unchanged, extractor=extractor, model=settings.model,
                             average_tokens=known.average_tokens, budget_share=settings.front_budget_share,
-                            limit_per_minute=limit_per_minute, window_seconds=window, concurrency=concurrency)
+                            limit_per_minute=limit_per_minute, window_seconds=window, concurrency=concurrency,
+                            searches=max(1, len(inboxes)))

@@ -2,6 +2,8 @@
 
 Every behaviour lives in the views or the bridge; this module connects their signals. Tables that are
 not visible are marked stale and refreshed when shown, so a scan's stream of events costs little.
+Warnings and errors go to the error banner above the tabs and stay there until dismissed; info goes to
+the status bar. Geometry, scan range, filters, sort and column widths are remembered (`uistate`).
 
 Signals:
     closed(): the window has really closed (after a running scan was cancelled, if there was one).
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,9 +24,15 @@ from PySide6.QtWidgets import (
     QStyle,
     QSystemTrayIcon,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop.core import events as ev
+from desktop.gui import uistate
+from desktop.gui.errorbanner import ErrorBanner
+from desktop.gui.errortext import reported_text
+from desktop.gui.formats import plural
 from desktop.gui.historyview import HistoryView
 from desktop.gui.messages import Messages, UserMessage
 from desktop.gui.progress import ProgressView, format_duration
@@ -41,7 +49,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, bridge, messages: Messages, *, log_path=None, llm_available: bool = True,
-                 demo: bool = False) -> None:
+                 demo: bool = False, ui_state: QSettings | None = None) -> None:
         super().__init__()
         self.bridge, self.messages, self.log_path = bridge, messages, log_path
         self.setWindowTitle("Shipscan" + (" (demo)" if demo else ""))
@@ -53,7 +61,8 @@ class MainWindow(QMainWindow):
         self._build(bridge, llm_available)
         self._build_menus()
         self._wire(bridge, messages)
-        self.resize(1280, 820)
+        self.ui_state = ui_state if ui_state is not None else uistate.open_state(demo)
+        uistate.restore_geometry(self, self.ui_state)
 
     # ------------------------------------------------------------------ layout
 
@@ -68,12 +77,19 @@ class MainWindow(QMainWindow):
         self.retries = RetryView(bridge)
         self.retries.ask_edit = lambda row: self.shipments.ask_edit(row)
         self.history = HistoryView()
-        self.tabs = QTabWidget()
+        self.tabs = QTabWidget()  # tab mnemonics (S, P, Q, Y) differ from the menus' (F, C, V, H)
         self.tabs.setAccessibleName("Sections")
-        for widget, title in ((scan_tab, "&Scan"), (self.shipments, "S&hipments"), (self.retries, "Retry &queue"),
+        for widget, title in ((scan_tab, "&Scan"), (self.shipments, "Shi&pments"), (self.retries, "Retry &queue"),
                               (self.history, "Histor&y")):
             self.tabs.addTab(widget, title)
-        self.setCentralWidget(self.tabs)
+        self.banner = ErrorBanner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.status_label = QLabel()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setAccessibleName("Status")
@@ -91,13 +107,18 @@ class MainWindow(QMainWindow):
             return action
 
         file_menu = self.menuBar().addMenu("&File")
-        add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        settings_action = add(file_menu, "&Settings…", self.open_settings)
+        # Ctrl+, everywhere; the platform's own key too where it has one (Linux has none).
+        keys = [QKeySequence("Ctrl+,")] + [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                                           if k != QKeySequence("Ctrl+,")]
+        settings_action.setShortcuts(keys)
         add(file_menu, "&Export shipments…", self.shipments.export_view)
         file_menu.addSeparator()
         add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         scan_menu = self.menuBar().addMenu("S&can")
-        add(scan_menu, "&Start", self.scan_panel.start_button.click, "Ctrl+Return")
-        add(scan_menu, "&Cancel", self.bridge.cancel_scan, "Ctrl+.")
+        self.start_action = add(scan_menu, "&Start", self.scan_panel.start_button.click, "Ctrl+Return")
+        self.cancel_action = add(scan_menu, "&Cancel", self.bridge.cancel_scan, "Ctrl+.")
+        self.cancel_action.setEnabled(False)  # no scan yet
         add(scan_menu, "&Refresh tracking status", self.bridge.refresh_status, "F5")
         view_menu = self.menuBar().addMenu("&View")
         for number in range(self.tabs.count()):
@@ -105,6 +126,9 @@ class MainWindow(QMainWindow):
                 f"Ctrl+{number + 1}")
         help_menu = self.menuBar().addMenu("&Help")
         add(help_menu, "Where is the &log file?", self._show_log_path)
+        from desktop.gui.about import add_help_actions  # Help -> Documentation, About Shipscan
+
+        add_help_actions(self, help_menu)
 
     # ------------------------------------------------------------------ wiring
 
@@ -118,7 +142,7 @@ class MainWindow(QMainWindow):
         bridge.progress.connect(p.on_progress)
         bridge.rate_limit_wait.connect(p.on_wait)
         bridge.run_finished.connect(self._on_run_finished)
-        bridge.error_reported.connect(lambda e: messages.warning(f"{e.where}: {e.message}"))
+        bridge.error_reported.connect(self._on_error_reported)
         bridge.registration_paused.connect(self._on_paused)
         for signal in (bridge.shipment_found, bridge.registration_changed, bridge.status_refreshed,
                        bridge.shipments_changed):
@@ -126,6 +150,7 @@ class MainWindow(QMainWindow):
         bridge.scan_state_changed.connect(self._on_scan_state)
         bridge.estimate_ready.connect(self.scan_panel.show_estimate)
         bridge.inboxes_loaded.connect(self.scan_panel.set_inboxes)
+        bridge.inboxes_unavailable.connect(self.scan_panel.set_inboxes_unavailable)
         self.scan_panel.start_requested.connect(bridge.start_scan)
         self.scan_panel.cancel_requested.connect(bridge.cancel_scan)
         self.scan_panel.estimate_requested.connect(bridge.estimate)
@@ -135,8 +160,10 @@ class MainWindow(QMainWindow):
         messages.attach()
 
     def start(self) -> None:
-        """First data: tables, inboxes, the "since last scan" preset. Call once the loop runs."""
+        """First data: tables, inboxes, the "since last scan" preset, the remembered range and filters.
+        Call once the loop runs."""
         self.scan_panel.set_last_completed(views.last_completed_scan_until())
+        uistate.restore_views(self, self.ui_state)
         self.refresh_tables(all_tables=True)
         self.bridge.load_inboxes()
 
@@ -168,7 +195,7 @@ class MainWindow(QMainWindow):
         seconds = time.monotonic() - self._scan_started_at
         found = event.summary.get("shipments_new")
         text = f"Scan {event.state.value} after {format_duration(seconds)}" + (
-            f": {found} new shipments." if found is not None else ".")
+            f": {plural(found, 'new shipment')}." if isinstance(found, int) else ".")
         self.messages.info(text)
         if seconds >= NOTIFY_AFTER_SECONDS:
             self.notify("Shipscan: scan finished", text)
@@ -177,12 +204,23 @@ class MainWindow(QMainWindow):
         self.retries.set_paused(event.reason)
         self.messages.warning(f"Registration paused: {event.reason}")
 
+    def _on_error_reported(self, event: ev.ErrorReported) -> None:
+        # A failed scan is an error; one conversation that failed is a warning: the next scan retries it.
+        report = self.messages.error if event.where == "scan" else self.messages.warning
+        report(reported_text(event.where, event.message))
+
     def _on_scan_state(self, state: str) -> None:
         self.scan_panel.set_state(state)
+        self.start_action.setEnabled(state == "idle")
+        self.cancel_action.setEnabled(state == "scanning")
         if state == "idle" and self._close_after_scan:
             QTimer.singleShot(0, self.close)
 
     def _show_message(self, message: UserMessage) -> None:
+        """Info in the status bar (the next one replaces it); warnings and errors in the banner, kept."""
+        if message.level in ("warning", "error"):
+            self.banner.add(message)
+            return
         self.status_label.setText(message.text)
         self.status_label.setToolTip("\n".join(m.text for m in self.messages.history[-10:]))
 
@@ -205,7 +243,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.bridge.services.settings, self)
         dialog.test_requested.connect(self.bridge.test_connection)
         self.bridge.connection_tested.connect(dialog.show_test_result)
-        dialog.settings_saved.connect(lambda _s: self.messages.info("Settings saved."))
+        dialog.settings_saved.connect(self.bridge.apply_settings)  # applies at once; says what waits
         dialog.exec()
         self.bridge.connection_tested.disconnect(dialog.show_test_result)
 
@@ -227,4 +265,9 @@ class MainWindow(QMainWindow):
                 self.bridge.cancel_scan()
             return
         event.accept()
+        self.save_state()
         self.closed.emit()
+
+    def save_state(self) -> None:
+        """Remember geometry, range, filters, sort and column widths for the next start."""
+        uistate.save(self, self.ui_state)

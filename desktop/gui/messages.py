@@ -2,7 +2,10 @@
 
 `Messages.info/warning/error(text)` log the text and emit `shown`. Until a view calls `attach()`,
 messages are buffered and then flushed, so errors raised during start-up are not lost.
-Info and warnings go to the status bar; a modal dialog is only for decisions (not this module's job).
+Warnings and errors are worded for people (`errortext.explain`: what failed, what it means, what to do);
+the raw text stays in `UserMessage.details` and in the log. The main window keeps them in its error
+banner until dismissed; info goes to the status bar. A modal dialog is only for decisions (not this
+module's job).
 
 Signals:
     shown(UserMessage): a message for the status area.
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.gui.errortext import explain
+
 log = logging.getLogger("shipscan.gui")
 
 
@@ -24,6 +29,7 @@ class UserMessage:
     level: str  # "info" | "warning" | "error"
     text: str
     at: float = field(default_factory=time.time)
+    details: str = ""  # the raw text when `text` was reworded (for the "Details" view); else ""
 
 
 class Messages(QObject):
@@ -51,7 +57,8 @@ class Messages(QObject):
 
     def _show(self, level: str, text: str, log_level: int) -> None:
         log.log(log_level, "%s", text)
-        message = UserMessage(level, text)
+        shown = explain(text) if level != "info" else text
+        message = UserMessage(level, shown, details=text if shown != text else "")
         self.history.append(message)
         del self.history[:-200]  # keep the last 200 for tests and the status tooltip
         if self._buffer is not None:

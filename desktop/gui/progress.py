@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core import events as ev
+from desktop.gui.errortext import explain
+from desktop.gui.formats import plural
 from desktop.gui.models.batches import BatchTableModel
 
 SERVICE_NAMES = {"front": "Front budget", "openai": "OpenAI limit", "ship24": "Ship24 limit"}
@@ -106,22 +108,27 @@ class ProgressView(QWidget):
         else:
             self.bar.setRange(0, max(1, self.bar.maximum()))
         done = self.describe(self._last) if self._last else ""
-        self.counts.setText(f"Scan {event.state.value}. {done}".strip())
+        error = event.summary.get("error") if event.state == ev.RunState.FAILED else None
+        # A failed scan says why, in words (the raw text is in the error banner's details and the log).
+        outcome = f"Scan failed: {explain(error)}" if error else f"Scan {event.state.value}."
+        self.counts.setText(f"{outcome} {done}".strip())
 
     # ------------------------------------------------------------------ display
 
     def describe(self, p: ev.Progress) -> str:
         total = self._total if self._total is not None else p.listed
-        parts = [f"{p.done:,} of {total:,}{'' if p.listing_complete else '+'} conversations",
+        more = "" if p.listing_complete else "+"
+        noun = "conversation" if total == 1 and not more else "conversations"
+        parts = [f"{p.done:,} of {total:,}{more} {noun}",
                  f"{p.scanned:,} read", f"{p.unchanged:,} unchanged", f"{p.failed:,} failed",
-                 f"{p.shipments:,} shipments"]
+                 plural(p.shipments, "shipment")]
         if p.elapsed > 0 and p.done:
             parts.append(f"{p.done / p.elapsed:.1f}/s")
             if p.eta_seconds is not None and total > p.done:
                 parts.append(f"about {format_duration(p.eta_seconds)} left")
         open_batches = self.batches.open_count()
         if open_batches > 1:
-            parts.append(f"{open_batches} batches open")
+            parts.append(f"{plural(open_batches, 'batch', 'batches')} open")
         return " · ".join(parts)
 
     def _update_bar(self) -> None:

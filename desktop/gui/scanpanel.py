@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain import Inbox
+from desktop.gui.formats import QT_DATETIME_FORMAT
 
 PRESETS = (("Today", "today"), ("Last 24 h", "24h"), ("7 days", "7d"), ("30 days", "30d"),
            ("Since last scan", "last"))
@@ -54,6 +55,8 @@ class ScanPanel(QWidget):
     def __init__(self, settings, *, llm_available: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._last_until: float | None = None
+        #: The preset the range came from (PRESETS key), None once the dates were set otherwise.
+        self.preset: str | None = None
         self._estimate_timer = QTimer(self, singleShot=True, interval=700)
         self._estimate_timer.timeout.connect(self.request_estimate)
         layout = QVBoxLayout(self)
@@ -73,7 +76,7 @@ class ScanPanel(QWidget):
         box = QGroupBox("Conversations active between")
         row = QHBoxLayout(box)
         self.since_edit, self.until_edit = self._date_edit("From"), self._date_edit("To")
-        row.addWidget(QLabel("&From", buddy=self.since_edit))
+        row.addWidget(QLabel("Fr&om", buddy=self.since_edit))  # Alt+F is the File menu
         row.addWidget(self.since_edit)
         row.addWidget(QLabel("&To", buddy=self.until_edit))
         row.addWidget(self.until_edit)
@@ -89,9 +92,9 @@ class ScanPanel(QWidget):
 
     def _date_edit(self, name: str) -> QDateTimeEdit:
         edit = QDateTimeEdit(calendarPopup=True)
-        edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        edit.setDisplayFormat(QT_DATETIME_FORMAT)
         edit.setAccessibleName(f"{name} date and time")
-        edit.dateTimeChanged.connect(self._params_changed)
+        edit.dateTimeChanged.connect(self._range_edited)
         return edit
 
     def _build_inboxes(self) -> QGroupBox:
@@ -100,6 +103,7 @@ class ScanPanel(QWidget):
         self.inbox_list = QListWidget()
         self.inbox_list.setAccessibleName("Inboxes to include")
         self.inbox_list.setMaximumHeight(140)
+        self.inbox_list.setWordWrap(True)   # a note that the list is unavailable must be read whole
         self.inbox_list.itemChanged.connect(self._params_changed)
         reload_button = QPushButton("Reload &inboxes")
         reload_button.clicked.connect(self.reload_inboxes_requested)
@@ -175,6 +179,18 @@ class ScanPanel(QWidget):
             self.inbox_list.addItem(item)
         self.inbox_list.blockSignals(False)
 
+    def set_inboxes_unavailable(self, reason: str) -> None:
+        """The inboxes cannot be listed (`reason`, e.g. the token lacks inboxes:read): the list says so in
+        one line that cannot be checked, and a scan covers every inbox (none is selected)."""
+        self.inbox_list.blockSignals(True)
+        self.inbox_list.clear()
+        item = QListWidgetItem(f"Inboxes cannot be listed: {reason}. A scan covers every inbox.")
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)    # not checkable, not selectable: a note, not an inbox
+        item.setToolTip("Give the Front API token the inboxes:read scope to choose inboxes.")
+        self.inbox_list.addItem(item)
+        self.inbox_list.blockSignals(False)
+        self._params_changed()   # the selection may have gone from some inboxes to all
+
     def set_last_completed(self, until: float | None) -> None:
         self._last_until = until
         self.preset_buttons["last"].setEnabled(until is not None)
@@ -187,6 +203,30 @@ class ScanPanel(QWidget):
     def apply_preset(self, preset: str) -> None:
         since, until = preset_range(preset, dt.datetime.now(), self._last_until)
         self.set_range(since, until)
+        self.preset = preset
+
+    def range_state(self) -> dict:
+        """What to remember of the range: the preset it came from (so "7 days" is 7 days from the next
+        start, not a stale range), else its exact bounds."""
+        since, until = self.range()
+        return {"preset": self.preset or "", "since": since, "until": until}
+
+    def restore_range(self, state: dict) -> None:
+        """Apply `range_state()`'s output; anything missing or invalid keeps the current range."""
+        preset = state.get("preset") or ""
+        if preset in {key for _label, key in PRESETS}:
+            self.apply_preset(preset)
+            return
+        try:
+            since, until = float(state.get("since")), float(state.get("until"))
+        except (TypeError, ValueError):
+            return
+        if until > since:
+            self.set_range(since, until)
+
+    def _range_edited(self, *_args) -> None:
+        self.preset = None  # the user changed the dates by hand: remember them, not the preset
+        self._params_changed()
 
     def set_range(self, since: float, until: float) -> None:
         for edit, value in ((self.since_edit, since), (self.until_edit, until)):
@@ -194,6 +234,7 @@ class ScanPanel(QWidget):
             edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(value)))
             edit.blockSignals(False)
         self._exact = (int(since), int(until), since, until)
+        self.preset = None
         self._params_changed()
 
     def range(self) -> tuple[float, float]:

@@ -2,9 +2,14 @@
 share, registration policy and scan defaults.
 
 Keys are written only to the OS keyring (`desktop.secrets.set_key`). Where no keyring backend exists the
-key fields are disabled and the dialog says so plainly (`secrets.NO_KEYRING_HELP`); nothing is ever
-written to a plain file. A key typed here can be tested before it is saved. Endpoint and key changes take
-effect at the next start (the running clients keep theirs); the dialog says that too.
+key fields are disabled and the dialog says so plainly (`secrets.NO_KEYRING_HELP`, shown whole at any
+size); nothing is ever written to a plain file. A key typed here can be tested before it is saved.
+
+What applies when (the dialog says it, `APPLIES_NOW` / `APPLIES_AT_START`): the registration policy, the
+caps, the model, the pre-filter, the token budget and the status refresh apply at once (the receiver of
+`settings_saved`, `Bridge.apply_settings`, hands them to the running app); endpoints, keys, Front's budget
+share and the scan panel's defaults at the next start. An endpoint that comes from an environment
+variable or the demo is shown read-only and never saved (`Settings.endpoint_overrides`).
 
 Signals:
     test_requested(str service, str base_url, str key), settings_saved(Settings).
@@ -25,9 +30,11 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -37,6 +44,10 @@ from desktop import secrets
 from desktop import settings as settings_mod
 
 SERVICES = (("front", "Front", "front_url"), ("openai", "OpenAI", "openai_url"), ("ship24", "Ship24", "ship24_url"))
+APPLIES_NOW = ("Saved settings apply at once: registration by hand, the automatic registration caps, the model, "
+               "the pre-filter, tokens per conversation and the status refresh.")
+APPLIES_AT_START = ("Endpoints, keys, Front's budget share and the scan defaults (batch size, batches at once, "
+                    "extractor) take effect the next time Shipscan starts.")
 
 
 class SettingsDialog(QDialog):
@@ -54,9 +65,11 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._build_keys())
         layout.addWidget(self._build_services(settings))
         layout.addWidget(self._build_defaults(settings))
-        note = QLabel("Endpoint and key changes take effect the next time Shipscan starts.")
-        note.setWordWrap(True)
-        layout.addWidget(note)
+        self.note = QLabel(f"{APPLIES_NOW}\n{APPLIES_AT_START}")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("When settings apply")
+        layout.addWidget(self.note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -72,11 +85,8 @@ class SettingsDialog(QDialog):
         self.test_results: dict[str, QLabel] = {}
         row = 0
         if not self.keyring_ok:
-            warning = QLabel(secrets.NO_KEYRING_HELP)
-            warning.setTextFormat(Qt.TextFormat.PlainText)
-            warning.setWordWrap(True)
-            warning.setAccessibleName("No keyring available")
-            grid.addWidget(warning, row, 0, 1, 5)
+            self.keyring_help = help_label(secrets.NO_KEYRING_HELP, "No keyring available")
+            grid.addWidget(self.keyring_help, row, 0, 1, 5)
             row += 1
         for service, name, _url in SERVICES:
             status = QLabel()
@@ -107,7 +117,13 @@ class SettingsDialog(QDialog):
         for service, name, field in SERVICES:
             edit = QLineEdit(getattr(settings, field))
             edit.setAccessibleName(f"{name} endpoint")
-            form.addRow(f"{name} endpoint", edit)
+            source = settings.overridden(field)
+            if source:  # holds for this run only: shown as is, never saved (see settings.save)
+                edit.setReadOnly(True)
+                edit.setToolTip(f"Set by {source} for this run only; not saved in the settings.")
+                form.addRow(f"{name} endpoint", self._with_note(edit, f"from {source}, not saved"))
+            else:
+                form.addRow(f"{name} endpoint", edit)
             self.url_edits[service] = edit
         self.model_edit = QLineEdit(settings.model)
         self.model_edit.setAccessibleName("LLM model")
@@ -150,6 +166,17 @@ class SettingsDialog(QDialog):
             widget.setAccessibleName(label.replace("&", ""))
             form.addRow(label, widget)
         return box
+
+    @staticmethod
+    def _with_note(widget: QWidget, text: str) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(widget, 1)
+        note = QLabel(f"({text})")
+        note.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(note)
+        return row
 
     # ------------------------------------------------------------------ keys
 
@@ -206,7 +233,21 @@ class SettingsDialog(QDialog):
                        auto_register_per_scan=self.cap_scan.value(), auto_register_per_day=self.cap_day.value())
 
     def save(self) -> None:
+        """Write the settings (never an endpoint that holds only for this run), emit `settings_saved`."""
         new = self.values()
         settings_mod.save(new, self._path)
         self.settings_saved.emit(new)
         self.accept()
+
+
+def help_label(text: str, name: str) -> QLabel:
+    """A wrapped plain-text label that is never clipped: wrapped labels in a layout report a height for
+    too wide a line, so the help was cut at the dialog's default size; this one asks for its real height."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setAccessibleName(name)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setMinimumWidth(420)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.MinimumExpanding)
+    return label

@@ -1,18 +1,20 @@
 """The shipments view: filter bar, the lazily loaded table, the details pane, review actions, copy and export.
 
 Review actions work on every selected row. Shortcuts (while the table has focus): A approve, R reject,
-F2 edit, Ctrl+C copy; Ctrl+E exports the current view (filter and sort) to CSV; Ctrl+F jumps to the filter.
-Dialogs are reached through `ask_edit`/`ask_export_path`, which tests replace.
+F2 edit, Ctrl+C copy; Ctrl+E exports the current view (filter and sort) to an Excel workbook or CSV
+(`desktop.gui.export`); Ctrl+F jumps to the search. The details pane always shows the current row, and
+nothing once the filter removed it. Dialogs are reached through `ask_edit`/`ask_export_path`, which tests
+replace.
 """
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,8 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui import export, shipmentsstate
 from desktop.gui.details import DetailsPane
-from desktop.gui.models.shipments import COLUMNS, STATE_LABELS, ShipmentTableModel, display
+from desktop.gui.formats import QT_DATE_FORMAT, plural
+from desktop.gui.models.shipments import (
+    COLUMNS,
+    EXPORT_KEYS,
+    FOUND_COLUMN,
+    STATE_LABELS,
+    ShipmentTableModel,
+    display,
+)
+from desktop.gui.shipmentactions import ShipmentActions
+from desktop.gui.trackingbar import TrackingBar
 from desktop.store import views
 
 log = logging.getLogger("shipscan.gui")
@@ -52,9 +65,14 @@ class ShipmentsView(QWidget):
         self._saved_selection: tuple[list[int], int | None] = ([], None)
         self._filter_timer = QTimer(self, singleShot=True, interval=250)
         self._filter_timer.timeout.connect(self.apply_filter)
+        # The groups' counts follow the table a moment later (their query costs about as much as the
+        # table's), and only when something else than the chosen group changed.
+        self._counts_timer = QTimer(self, singleShot=True, interval=30)
+        self._counts_timer.timeout.connect(self._update_counts)
+        self._counted: views.ShipmentFilter | None = None
         self.details = DetailsPane()
         self.table = self._build_table()
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -69,9 +87,11 @@ class ShipmentsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._build_actions()
+        self.menu_actions = ShipmentActions(self)   # right-click menu, double-click, bulk destination/retry
         self.model.modelAboutToBeReset.connect(self._save_selection)
         self.model.modelReset.connect(self._restore_selection)
         self.model.reloaded.connect(self._show_count)
+        self.model.reloaded.connect(lambda _count: self._counts_timer.start())
         self.ask_edit = self._ask_edit
         self.ask_export_path = self._ask_export_path
 
@@ -82,7 +102,7 @@ class ShipmentsView(QWidget):
         table.setModel(self.model)
         table.setAccessibleName("Shipments")
         table.setSortingEnabled(True)
-        table.horizontalHeader().setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
+        table.horizontalHeader().setSortIndicator(FOUND_COLUMN, Qt.SortOrder.DescendingOrder)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setWordWrap(False)
@@ -91,13 +111,17 @@ class ShipmentsView(QWidget):
         table.verticalHeader().hide()
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 90, 100, 120, 90, 110, 100, 110, 260, 130)):
+        for column, width in enumerate((190, 90, 100, 120, 140, 180, 90, 120, 220, 120, 100, 70, 100, 110, 260,
+                                        130, 130)):
             table.setColumnWidth(column, width)
         table.selectionModel().currentRowChanged.connect(self._current_changed)
         return table
 
     def _build_filters(self) -> QVBoxLayout:
-        self.text_filter = QLineEdit(placeholderText="Search number, order, supplier, carrier, subject (Ctrl+F)")
+        self.text_filter = QLineEdit(placeholderText="Search number, order, supplier, carrier, subject, customer "
+                                                     "(Ctrl+F)")
+        self.text_filter.setToolTip("Every word must match (in any column); \"quotes\" keep a phrase together. "
+                                    "Numbers may be typed with spaces or dashes.")
         self.text_filter.setClearButtonEnabled(True)
         self.text_filter.setAccessibleName("Search shipments")
         self.text_filter.textChanged.connect(lambda _t: self._filter_timer.start())
@@ -111,6 +135,7 @@ class ShipmentsView(QWidget):
         self.date_to.setDate(today)
         for edit, name in ((self.date_from, "Found from"), (self.date_to, "Found until")):
             edit.setAccessibleName(name)
+            edit.setDisplayFormat(QT_DATE_FORMAT)  # ISO, as everywhere else, never the locale's "6 11 2026"
             edit.setEnabled(False)
             edit.dateChanged.connect(self.apply_filter)
         self.date_check.toggled.connect(self._dates_toggled)
@@ -121,7 +146,10 @@ class ShipmentsView(QWidget):
         for widget in (self.date_check, self.date_from, self.date_to):
             bottom.addWidget(widget)
         bottom.addStretch(1)
+        self.tracking_bar = TrackingBar()
+        self.tracking_bar.changed.connect(self.apply_filter)
         rows = QVBoxLayout()
+        rows.addWidget(self.tracking_bar)
         rows.addLayout(top)
         rows.addLayout(bottom)
         return rows
@@ -142,9 +170,12 @@ class ShipmentsView(QWidget):
         self.approve_button = QPushButton("&Approve (A)")
         self.reject_button = QPushButton("&Reject (R)")
         self.edit_button = QPushButton("&Edit… (F2)")
-        self.export_button = QPushButton("E&xport CSV… (Ctrl+E)")
+        self.export_button = QPushButton("E&xport… (Ctrl+E)")
+        self.destination_button = QPushButton("Dest&ination…")
+        self.retry_button = QPushButton("Retry no&w")
         for button, slot in ((self.approve_button, self.approve_selected), (self.reject_button, self.reject_selected),
-                             (self.edit_button, self.edit_current), (self.export_button, self.export_view)):
+                             (self.edit_button, self.edit_current), (self.destination_button, self._bulk_destination),
+                             (self.retry_button, self._bulk_retry), (self.export_button, self.export_view)):
             button.clicked.connect(slot)
             row.addWidget(button)
         return row
@@ -163,7 +194,7 @@ class ShipmentsView(QWidget):
             "reject": action("Reject", "R", self.reject_selected, self.table),
             "edit": action("Edit", "F2", self.edit_current, self.table),
             "copy": action("Copy", QKeySequence.StandardKey.Copy, self.copy_selection, self.table),
-            "export": action("Export CSV", "Ctrl+E", self.export_view, self,
+            "export": action("Export", "Ctrl+E", self.export_view, self,
                              Qt.ShortcutContext.WidgetWithChildrenShortcut),
             "find": action("Find", QKeySequence.StandardKey.Find, self.text_filter.setFocus, self,
                            Qt.ShortcutContext.WidgetWithChildrenShortcut),
@@ -178,7 +209,8 @@ class ShipmentsView(QWidget):
             until = self.date_to.date().addDays(1).startOfDay().toSecsSinceEpoch()
         return views.ShipmentFilter(text=self.text_filter.text(), review=self.review_filter.currentData(),
                                     registration=self.registration_filter.currentData(),
-                                    carrier=self.carrier_filter.currentData(), since=since, until=until)
+                                    carrier=self.carrier_filter.currentData(), since=since, until=until,
+                                    tracking=self.tracking_bar.group(), stale_days=self.tracking_bar.stale_days())
 
     def apply_filter(self, *_args) -> None:
         self._filter_timer.stop()
@@ -189,6 +221,8 @@ class ShipmentsView(QWidget):
         self._refresh_carriers()
         self.model.refresh()
         self._show_count(self.model.rowCount())
+        self._counted = None          # the data may have changed: count again
+        self._counts_timer.start()
         self._current_changed()
 
     def _refresh_carriers(self) -> None:
@@ -206,12 +240,22 @@ class ShipmentsView(QWidget):
         self.carrier_filter.blockSignals(False)
 
     def _dates_toggled(self, on: bool) -> None:
-        self.date_from.setEnabled(on)
-        self.date_to.setEnabled(on)
+        self._dates_toggled_widgets(on)
         self.apply_filter()
 
+    def _dates_toggled_widgets(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+
     def _show_count(self, count: int) -> None:
-        self.count_label.setText(f"{count:,} shipments")
+        self.count_label.setText(plural(count, "shipment"))
+
+    def _update_counts(self) -> None:
+        """The status groups' counts under the other filters (one query; none if they did not change)."""
+        key = dataclasses.replace(self.model.filter, tracking=None)
+        if key != self._counted:
+            self.tracking_bar.set_counts(views.tracking_counts(key))
+            self._counted = key
 
     # ------------------------------------------------------------------ selection
 
@@ -241,9 +285,14 @@ class ShipmentsView(QWidget):
         self._saved_selection = (self.selected_ids()[:2000], self.current_id())
 
     def _restore_selection(self) -> None:
+        """After a reset: select again what is still there, and let the details follow the current row.
+
+        A reset does not emit currentRowChanged, so without the last call the pane would keep showing (and
+        "Open in Front" would open) a shipment the filter removed."""
         ids, current = self._saved_selection
         if ids or current is not None:
             self.select_ids(ids, current)
+        self._current_changed()
 
     def _current_changed(self, *_args) -> None:
         sid = self.current_id()
@@ -258,6 +307,12 @@ class ShipmentsView(QWidget):
     def reject_selected(self) -> None:
         if ids := self.selected_ids():
             self.bridge.reject(ids)
+
+    def _bulk_destination(self) -> None:
+        self.menu_actions.set_destination()
+
+    def _bulk_retry(self) -> None:
+        self.menu_actions.retry()
 
     def edit_current(self) -> None:
         sid = self.current_id()
@@ -280,32 +335,47 @@ class ShipmentsView(QWidget):
         for sid in self.selected_ids():
             row = self.model.row(self.model.row_of(sid))
             if row is not None:
-                lines.append("\t".join(_csv_values(row)))
+                lines.append("\t".join(_cell_values(row)))
         QGuiApplication.clipboard().setText("\n".join(lines))
 
     def export_view(self) -> None:
         path = self.ask_export_path()
         if path:
-            count = self.export_csv(Path(path))
-            self.bridge.messages.info(f"Exported {count:,} shipments to {path}.")
+            try:
+                count = self.export_file(Path(path))
+            except OSError as exc:  # a full disk, a read-only folder, a file open in Excel (Windows)
+                self.bridge.messages.error(f"Could not export to {path}: {exc.strerror or exc}. "
+                                           "Choose another file or folder.")
+                return
+            self.bridge.messages.info(f"Exported {plural(count, 'shipment')} to {path}.")
 
     def _ask_export_path(self) -> str | None:
-        default = f"shipments-{dt.date.today().isoformat()}.csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Export shipments", default, "CSV files (*.csv)")
+        default = f"shipments-{dt.date.today().isoformat()}.xlsx"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export shipments", default,
+                                                   f"{export.XLSX_FILTER};;{export.CSV_FILTER}")
+        if path and not Path(path).suffix:
+            path += ".csv" if chosen == export.CSV_FILTER else ".xlsx"
         return path or None
 
-    def export_csv(self, path: Path) -> int:
-        """Write every row of the current view (its filter and sort) to `path`; returns the row count."""
-        count = 0
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([header for _key, header in COLUMNS] + ["Conversation"])
-            for row in views.iter_shipments(self.model.filter, self.model.sort_order):
-                writer.writerow(_csv_values(row) + [row.conversation_id])
-                count += 1
-        return count
+    def export_file(self, path: Path) -> int:
+        """Write every row of the current view (its filter and sort) to `path` (.xlsx: a workbook whose
+        cells are all text; else CSV), with a link to each conversation; returns the row count."""
+        headers = dict(COLUMNS)
+        return export.export_rows(path, [headers[key] for key in EXPORT_KEYS],
+                                  views.iter_shipments(self.model.filter, self.model.sort_order), _cell_values)
+
+    # ------------------------------------------------------------------ remembered between sessions
+
+    def save_state(self, state: QSettings) -> None:
+        """Write the filters, the sort, the column widths and the pane split to `state` (group "shipments")."""
+        shipmentsstate.save(self, state)
+
+    def restore_state(self, state: QSettings) -> None:
+        """Apply what `save_state` wrote (missing or broken values keep the defaults); one query at the end."""
+        shipmentsstate.restore(self, state)
+        self.apply_filter()
 
 
-def _csv_values(row: views.ShipmentView) -> list[str]:
-    return [display(row, key) for key, _header in COLUMNS]
+def _cell_values(row: views.ShipmentView) -> list[str]:
+    return [display(row, key) for key in EXPORT_KEYS]
 

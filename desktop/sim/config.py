@@ -1,9 +1,11 @@
 """One configuration for the three simulators: every behaviour a client must survive is a switch here.
 
-`SimConfig()` gives realistic defaults: no injected faults, but rate limits ON at the real services' values
-(Front 50 req/min per company, search 40% of it, 5 req/s per conversation; Ship24 10/s per endpoint, bulk
-3/s, couriers 1/s; OpenAI 500 RPM / 200k TPM) and modest latencies. `SimConfig.for_tests()` is the same
-without latency. `SimConfig.from_file(path)` reads JSON with the same nesting as the dataclasses, e.g.::
+`SimConfig()` gives realistic defaults: no injected transport faults, but rate limits ON at the real services'
+values (Front 50 req/min per company, search 40% of it, 5 req/s per conversation; Ship24 10/s per endpoint,
+bulk 3/s, couriers 1/s; OpenAI 500 RPM / 200k TPM), modest latencies, OpenAI's per-model parameter rules, and
+an OpenAI "model" that errs as a small real model does (misses, misreads, decoys, wrong carriers, invented
+numbers, broken JSON: `OpenAISimConfig`). `SimConfig.for_tests()` is the same without latency and without
+the model's mistakes. `SimConfig.from_file(path)` reads JSON with the same nesting as the dataclasses, e.g.::
 
     {"front": {"rate_limit_per_minute": 100, "faults": {"error_5xx_rate": 0.05}},
      "openai": {"latency": {"median_ms": 0}, "refusal_rate": 0.1}}
@@ -54,6 +56,15 @@ class FrontSimConfig:
     """Front Core API double (api-notes §3.1)."""
 
     token: str = DEMO_KEYS["front"]
+    #: Scopes `token` carries; None = every scope (the demo token). Each route demands its spec's
+    #: `x-required-scopes` and answers 403 without them (`desktop.sim.front_scopes`).
+    token_scopes: list[str] | None = None
+    #: More tokens the double accepts, each with its scopes, e.g. {"scan-token": ["conversations:read",
+    #: "messages:read"]}: a token made for scanning, without `inboxes:read`.
+    extra_tokens: dict[str, list[str]] = field(default_factory=dict)
+    #: A query parameter the spec does not list for the route answers 400. Whether Front rejects or ignores
+    #: them is undocumented (api-notes says nothing): strict by default, so a client typo cannot hide.
+    reject_unknown_params: bool = True
     latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=60.0))
     faults: FaultConfig = field(default_factory=FaultConfig)
     rate_limits: bool = True  # master switch for all three limits below
@@ -80,6 +91,8 @@ class OpenAISimConfig:
 
     api_key: str = DEMO_KEYS["openai"]
     latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=400.0))
+    #: `GET /v1/models` answers without a model's work: about a Front-like answer time, not `latency`.
+    models_latency: LatencyConfig = field(default_factory=lambda: LatencyConfig(median_ms=80.0))
     faults: FaultConfig = field(default_factory=FaultConfig)
     rate_limits: bool = True
     requests_per_minute: int = 500
@@ -90,14 +103,53 @@ class OpenAISimConfig:
     #: to zero at each boundary (kinder to bursts at a boundary, harsher just after one).
     limiter: str = "bucket"
     chars_per_token: float = 4.0
-    # Answer faults, each a probability per call (missed/wrong carrier: per shipment).
-    missed_number_rate: float = 0.0
-    invented_number_rate: float = 0.0
-    wrong_carrier_rate: float = 0.0
-    malformed_json_rate: float = 0.0
+    # The model's own errors (openai_reader): by default it errs as a small real model does, not as an
+    # oracle. Each is a probability: per number read (missed, misread, wrong carrier) or per call.
+    missed_number_rate: float = 0.06       # a number in the text is left out of the answer
+    misread_digit_rate: float = 0.02       # one digit of a number misread (its check digit then fails)
+    wrong_carrier_rate: float = 0.04       # another carrier named for a number
+    decoy_number_rate: float = 0.05        # an order, invoice, PO or phone number offered as tracking number
+    invented_number_rate: float = 0.02     # a plausible number that is nowhere in the text
+    malformed_json_rate: float = 0.02      # the JSON answer is broken off
     refusal_rate: float = 0.0
     cutoff_rate: float = 0.0
     reject_non_strict_schema: bool = True  # strict schemas must close every object (400 like the real API)
+    #: Per model family parameter rules (openai_models): unknown models 404, reasoning models refuse a
+    #: non-default temperature and max_tokens. False: any model, any parameter (a lenient compatible server).
+    model_rules: bool = True
+    #: Model ids served besides OpenAI's catalogue, each with a family's rules: {"my-model": "chat"} or
+    #: {"my-model": "reasoning"}.
+    extra_models: dict[str, str] = field(default_factory=dict)
+    #: Reasoning tokens a reasoning model spends per call at each effort (around this, more for long
+    #: inputs); they count against max_completion_tokens / max_output_tokens like the real ones do.
+    reasoning_tokens: dict[str, int] = field(default_factory=lambda: {
+        "none": 0, "minimal": 0, "low": 300, "medium": 1200, "high": 4000, "xhigh": 8000})
+
+    #: The model's error switches, all zero in `SimConfig.for_tests()`.
+    MODEL_ERRORS = ("missed_number_rate", "misread_digit_rate", "wrong_carrier_rate", "decoy_number_rate",
+                    "invented_number_rate", "malformed_json_rate")
+
+
+@dataclass
+class Ship24MovementConfig:
+    """How trackers move through statuses over time (`desktop.sim.ship24_progress`).
+
+    With `enabled`, each new tracker draws its journey from these rates with the simulator's seed and its
+    tracking number (the same seed and number give the same journey, whatever the order of creation):
+    info received -> in transit -> out for delivery -> delivered, or an exception, a failed delivery
+    attempt, a parcel waiting at a pickup point, or a stall (no more events after the label was created,
+    or after a sort facility scan: the parcels an agent must chase). Whatever is not drawn is delivered.
+    One event appears per `timeline_step_seconds / time_scale` after creation (the demo: a scale of 360,
+    so a 6-hour step takes a minute). Off (default): the older per-number journeys, at time scale 1.
+    """
+
+    enabled: bool = False
+    time_scale: float = 1.0                 # simulated seconds per real second (1 = real time)
+    exception_rate: float = 0.08            # ends in an exception after pickup
+    failed_attempt_rate: float = 0.06       # out for delivery, then a failed attempt (no further events)
+    pickup_point_rate: float = 0.05         # ends waiting at a pickup point
+    stall_after_label_rate: float = 0.05    # label created, never picked up: no event after the first
+    stall_in_transit_rate: float = 0.06     # stops after arriving at a sort facility
 
 
 @dataclass
@@ -140,10 +192,15 @@ class Ship24SimConfig:
     max_shipping_age_days: int = 180
     timeline_step_seconds: float = 6 * 3600.0  # non-sample numbers: one new event per step after creation
     postcode_required_couriers: tuple[str, ...] = ("dpd", "yodel")
-    country_required_couriers: tuple[str, ...] = ("landmark-global",)
+    country_required_couriers: tuple[str, ...] = ("landmark-global", "fr-post")  # fr-post: the spec's example
     required_fields_mode: str = "accept"  # "accept" (documented: created, never any results) or "reject" (400)
     state_file: str | None = None  # JSON file keeping trackers and quota used across restarts (None = memory)
     clock_offset_seconds: float = 0.0  # Ship24's clock minus this machine's (X-RateLimit-Reset, Date)
+    #: UTC offsets (hours) of events' local occurrenceDatetime, sent without an offset as Ship24 does:
+    #: (origin: label and pickup scans, destination: the rest). (0, 0) = every event in UTC.
+    event_zones_hours: tuple[float, float] = (8.0, -5.0)
+    #: Trackers moving through statuses with seeded rates, exceptions and stalls, on a time scale.
+    movement: Ship24MovementConfig = field(default_factory=Ship24MovementConfig)
 
 
 @dataclass
@@ -157,11 +214,16 @@ class SimConfig:
 
     @classmethod
     def for_tests(cls) -> SimConfig:
-        """Realistic limits, no faults, no latency: fast and deterministic."""
+        """Realistic limits, no faults, no latency: fast and deterministic. The OpenAI model makes no
+        mistakes (tests that measure extraction set the error rates they want) and serves "gpt-test" too,
+        with a non-reasoning model's rules."""
         cfg = cls()
         for service in (cfg.front, cfg.openai, cfg.ship24):
             service.latency.median_ms = 0.0
             service.latency.tail_probability = 0.0
+        for name in OpenAISimConfig.MODEL_ERRORS:
+            setattr(cfg.openai, name, 0.0)
+        cfg.openai.extra_models["gpt-test"] = "chat"
         return cfg
 
     @classmethod

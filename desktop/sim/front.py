@@ -14,6 +14,10 @@ day); `is:`/`inbox:`/`tag:`/`from:`/`to:` must all hold; free-text words and "qu
 occur as whole words in the subject or a message; unknown `name:value` tokens count as free text; merged
 conversations never match. Results: newest last activity first, `_total` = all matches. Page tokens are
 keyset cursors (stable); `drift` switches to offsets that slide back one item per page.
+
+Order of checks on every request: token (401, no budget used), budget (429), then what the route demands
+(`front_scopes`: 403 for a missing scope, 400 for a query parameter the spec does not list), then the work.
+Tokens: `token` with `token_scopes` (None = all, the demo token) and `extra_tokens`, each with its scopes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from desktop.sim import front_data as fd
+from desktop.sim import front_scopes
 from desktop.sim.config import FrontSimConfig
 from desktop.sim.server import SimLog, SimRequest, SimResponse, SimService, WindowCounter, json_response
 from desktop.sim.workspace import SimConversation, Workspace
@@ -111,7 +116,7 @@ class FrontService(SimService):
         `kind` is "search" (proportional limit) or "conversation" (per-resource burst limit on `key`).
         """
         token = request.bearer()
-        if token != self.config.token:
+        if token is None or (token != self.config.token and token not in self.config.extra_tokens):
             raise _Refused(self.error(401, "Unauthenticated", "JSON Web Token error"))
         cfg, now = self.config, self.now()
         with self.lock:
@@ -155,9 +160,27 @@ class FrontService(SimService):
             response.headers.append(("x-front-tier", tier))
         return response
 
+    def _granted(self, token: str) -> list[str] | None:
+        """The scopes of a known token (None: every scope)."""
+        if token == self.config.token:
+            return self.config.token_scopes
+        return list(self.config.extra_tokens[token])
+
+    def demands(self, request: SimRequest) -> None:
+        """403 for a scope the route needs and the token lacks; 400 for a parameter the route does not take."""
+        route = self.match(request.method, request.path)[0]
+        assert route is not None  # only routed requests reach a handler
+        missing = front_scopes.missing_scopes(route.name, self._granted(request.bearer() or ""))
+        if missing:
+            raise _Refused(json_response(403, front_scopes.forbidden_body(missing)))
+        unknown = front_scopes.unknown_params(route.name, request.query)
+        if unknown and self.config.reject_unknown_params:
+            raise fd.QueryError(f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+
     def guarded(self, request: SimRequest, kind: str, key: str, body: Any) -> SimResponse:
         try:
             self.admit(request, kind, key)
+            self.demands(request)
             return body()
         except _Refused as refused:
             return refused.response

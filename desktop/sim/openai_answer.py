@@ -1,50 +1,23 @@
-"""OpenAI double, answer side: read the text and JSON schema of a request, find the shipments, fill the schema.
+"""OpenAI double, answer side: read the text and JSON schema of a request, check the schema, fill it.
 
-How answers are made (contract in notes/CONTRACTS.md):
-- The text is the USER content only (the system prompt may quote example numbers).
-- If the text belongs to the workspace (it names a known message id or holds a ground-truth number), the
-  answer is the ground-truth shipments whose numbers occur in it (spaces/dashes/case ignored). Otherwise the
-  simulator's own detector (`numbers.find_numbers`) decides.
+- The text analysed is the USER content only (the system prompt may quote example numbers); what the model
+  makes of it is `openai_reader`'s business (the simulator's own reading, with a small model's mistakes).
+- `strict_problem` applies the Structured Outputs rules the real API enforces on a strict schema, with its
+  wording ("Invalid schema for response_format 'NAME': In context=(...), ...").
 - The schema is filled generically: the top-level object's first array-of-objects property receives the
   shipments; item properties with known names get values, every other property gets null/""/0/false/[].
-- `message_id` is the id of the nearest "[message <id> | ...]" header above the number, when there is one.
 """
 
 from __future__ import annotations
 
-import random
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from desktop.sim import numbers
-from desktop.sim.workspace import Workspace
+from desktop.sim.openai_reader import KNOWN_FIELDS, Found
 
-_HEADER = re.compile(r"\[message\s+(msg_[A-Za-z0-9_]+)")
-
-
-@dataclass
-class Found:
-    """One shipment the simulator will report."""
-
-    tracking_number: str
-    courier: str
-    carrier: str
-    message_id: str | None = None
-    order_number: str | None = None
-    supplier: str | None = None
-    shipped_date: str | None = None
-    destination_country: str | None = None
-    destination_postcode: str | None = None
-    confidence: float = 0.9
-    evidence: str = ""
-
-    def value(self, name: str) -> Any:
-        return getattr(self, name, None) if name in _KNOWN else None
-
-
-_KNOWN = {"tracking_number", "courier", "carrier", "message_id", "order_number", "supplier", "shipped_date",
-          "destination_country", "destination_postcode", "confidence", "evidence"}
+#: Structured Outputs limits (OpenAI's guide): nesting depth and the names a schema may have.
+MAX_DEPTH = 10
+_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 # Reading the request ---------------------------------------------------------------------------------
@@ -78,128 +51,80 @@ def request_texts(body: dict[str, Any], kind: str) -> tuple[str, str]:
     return "\n".join(user), "\n".join(every)
 
 
-def request_schema(body: dict[str, Any], kind: str) -> tuple[dict[str, Any] | None, bool]:
-    """(JSON schema, strict) from response_format (chat) or text.format (responses); (None, False) if none."""
+def request_format(body: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The `json_schema` format object of a request (chat: response_format.json_schema; responses:
+    text.format), or None when the request asks for no JSON schema."""
     if kind == "chat":
         fmt = body.get("response_format") or {}
-        spec = fmt.get("json_schema") or {} if fmt.get("type") == "json_schema" else {}
+        spec = fmt.get("json_schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
     else:
         spec = (body.get("text") or {}).get("format") or {}
-        spec = spec if spec.get("type") == "json_schema" else {}
+        spec = spec if spec.get("type") == "json_schema" else None
+    return spec if isinstance(spec, dict) else None
+
+
+def request_schema(body: dict[str, Any], kind: str) -> tuple[dict[str, Any] | None, bool]:
+    """(JSON schema, strict) from response_format (chat) or text.format (responses); (None, False) if none."""
+    spec = request_format(body, kind) or {}
     schema = spec.get("schema")
     return (schema if isinstance(schema, dict) else None), bool(spec.get("strict"))
 
 
-def strict_problems(schema: dict[str, Any], root: dict[str, Any] | None = None, path: str = "") -> list[str]:
-    """What the real API rejects in a strict schema: objects must list every property in `required` and
-    set additionalProperties to false."""
-    root = schema if root is None else root
-    schema = resolve(schema, root)
+def format_problem(spec: dict[str, Any], kind: str, strict_rules: bool) -> tuple[str, str, str | None] | None:
+    """(message, param, code) of the 400 the real API gives for this json_schema format, or None.
+
+    The name must match ^[a-zA-Z0-9_-]+$ (64 at most); with `strict` (and `strict_rules`) the schema must
+    follow the Structured Outputs subset: an object at the root, every object closed with
+    `additionalProperties: false` and listing every property in `required`, at most 10 levels deep."""
+    where = "response_format.json_schema" if kind == "chat" else "text.format"
+    name = spec.get("name")
+    if not isinstance(name, str):
+        return f"Missing required parameter: '{where}.name'.", f"{where}.name", "missing_required_parameter"
+    if not _NAME.match(name):
+        return (f"Invalid '{where}.name': string does not match pattern. Expected a string that matches the "
+                "pattern '^[a-zA-Z0-9_-]+$'.", f"{where}.name", "invalid_value")
+    schema = spec.get("schema")
+    if not (spec.get("strict") and strict_rules and isinstance(schema, dict)):
+        return None
+    problem = strict_problem(schema)
+    if problem is None:
+        return None
+    return (f"Invalid schema for response_format '{name}': {problem}",
+            "response_format" if kind == "chat" else "text.format.schema", "invalid_json_schema")
+
+
+def strict_problem(schema: dict[str, Any]) -> str | None:
+    """The first rule of strict Structured Outputs that `schema` breaks, worded as the API words it."""
+    if schema.get("type") != "object":
+        return f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{schema.get('type')}\"'."
+    problems = _object_problems(schema, ())
+    for name, sub in (schema.get("$defs") or schema.get("definitions") or {}).items():
+        problems += _object_problems(sub, ("$defs", name))
+    return problems[0] if problems else None
+
+
+def _object_problems(schema: Any, context: tuple[str, ...]) -> list[str]:
+    if not isinstance(schema, dict):
+        return []
+    if len([c for c in context if c not in ("properties", "items", "anyOf", "$defs")]) > MAX_DEPTH:
+        return [f"In context={context!r}, exceeded the maximum nesting depth of {MAX_DEPTH}."]
     problems: list[str] = []
     if schema.get("type") == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         if schema.get("additionalProperties") is not False:
-            problems.append(f"{path or '<root>'}: 'additionalProperties' is required to be supplied and to be false")
-        missing = sorted(set(props) - set(schema.get("required") or []))
+            problems.append(f"In context={context!r}, 'additionalProperties' is required to be supplied and "
+                            "to be false.")
+        missing = [key for key in props if key not in (schema.get("required") or [])]
         if missing:
-            problems.append(f"{path or '<root>'}: 'required' must include every property; missing {missing}")
+            problems.append(f"In context={context!r}, 'required' is required to be supplied and to be an array "
+                            f"including every key in properties. Missing '{missing[0]}'.")
         for name, sub in props.items():
-            problems += strict_problems(sub, root, f"{path}.{name}")
-    for key in ("items",):
-        if isinstance(schema.get(key), dict):
-            problems += strict_problems(schema[key], root, f"{path}[]")
-    for option in schema.get("anyOf") or []:
-        problems += strict_problems(option, root, path)
+            problems += _object_problems(sub, (*context, "properties", name))
+    if isinstance(schema.get("items"), dict):
+        problems += _object_problems(schema["items"], (*context, "items"))
+    for index, option in enumerate(schema.get("anyOf") or []):
+        problems += _object_problems(option, (*context, "anyOf", str(index)))
     return problems
-
-
-# Finding shipments -----------------------------------------------------------------------------------
-class Finder:
-    """Answers "which shipments are in this text" from the workspace truth, else the detector."""
-
-    def __init__(self, workspace: Workspace | None) -> None:
-        self.truth = workspace.truth_by_number if workspace else {}
-        self.message_ids = ({m.id for c in workspace.conversations for m in c.messages} if workspace else set())
-
-    def find(self, text: str) -> list[Found]:
-        segments = _segments(text)
-        normalised = [(mid, numbers.normalise(part)) for mid, part in segments]
-        known = any(mid in self.message_ids for mid, _ in segments) if self.message_ids else False
-        hits: list[Found] = []
-        for number, truth in self.truth.items():
-            where = next((mid for mid, norm in normalised if number in norm), False)
-            if where is not False:
-                hits.append(_from_truth(truth, where or truth.message_id))
-        if hits or known:
-            return sorted(hits, key=lambda f: _position(text, f.tracking_number))
-        return [_from_detector(number, courier, segments) for number, courier in numbers.find_numbers(text)]
-
-
-def _segments(text: str) -> list[tuple[str | None, str]]:
-    """Split at "[message msg_x ..." headers: [(message id or None, text)]."""
-    parts: list[tuple[str | None, str]] = []
-    last, current = 0, None
-    for header in _HEADER.finditer(text):
-        parts.append((current, text[last:header.start()]))
-        current, last = header.group(1), header.start()
-    parts.append((current, text[last:]))
-    return [(mid, part) for mid, part in parts if part]
-
-
-def _position(text: str, number: str) -> int:
-    found = _locate(text, number)
-    return found.start() if found else len(text)
-
-
-def _locate(text: str, number: str) -> re.Match[str] | None:
-    pattern = r"[\s\-\u200b]*".join(re.escape(c) for c in number)
-    return re.search(pattern, text, re.I)
-
-
-def _evidence(text: str, number: str) -> str:
-    found = _locate(text, number)
-    if not found:
-        return number
-    start = text.rfind("\n", 0, found.start()) + 1
-    end = text.find("\n", found.end())
-    return text[start:end if end >= 0 else len(text)].strip()[:200]
-
-
-def _from_truth(truth: Any, message_id: str | None) -> Found:
-    return Found(truth.tracking_number, truth.courier, truth.carrier, message_id, truth.order_number,
-                 truth.supplier, truth.shipped_date, truth.destination_country, truth.destination_postcode,
-                 0.95)
-
-
-def _from_detector(number: str, courier: str, segments: list[tuple[str | None, str]]) -> Found:
-    mid = next((m for m, part in segments if number in numbers.normalise(part)), None)
-    return Found(number, courier, numbers.CARRIER_NAMES.get(courier, courier), mid, confidence=0.8)
-
-
-def add_evidence(found: list[Found], text: str) -> None:
-    for item in found:
-        item.evidence = _evidence(text, item.tracking_number)
-
-
-# Faults ----------------------------------------------------------------------------------------------
-def apply_content_faults(found: list[Found], cfg: Any, rng: random.Random, text: str) -> list[Found]:
-    """Missed numbers, wrong carriers (per shipment) and one invented number (per call)."""
-    kept = [f for f in found if rng.random() >= cfg.missed_number_rate]
-    for item in kept:
-        if rng.random() < cfg.wrong_carrier_rate:
-            item.courier = rng.choice([c for c in numbers.COURIERS if c != item.courier])
-            item.carrier = numbers.CARRIER_NAMES.get(item.courier, item.courier)
-    if rng.random() < cfg.invented_number_rate:
-        squashed = numbers.normalise(text)
-        while True:  # plausible (valid check digit) but, by construction, absent from the text
-            courier = rng.choice(("ups", "fedex", "usps", "dhl"))
-            number = numbers.generate(courier, rng)[0]
-            if number not in squashed:
-                break
-        first = _HEADER.search(text)
-        kept.append(Found(number, courier, numbers.CARRIER_NAMES[courier], first.group(1) if first else None,
-                          confidence=0.7, evidence=f"Tracking number {number}"))
-    return kept
 
 
 # Filling the schema ----------------------------------------------------------------------------------
@@ -300,4 +225,4 @@ def _pick_enum(enum: list[Any], known: Any, nullable: bool) -> Any:
 
 def default_answer(found: list[Found]) -> dict[str, Any]:
     """The answer when a request carries no schema (json_object or plain text)."""
-    return {"shipments": [{name: item.value(name) for name in sorted(_KNOWN)} for item in found]}
+    return {"shipments": [{name: item.value(name) for name in sorted(KNOWN_FIELDS)} for item in found]}

@@ -1,24 +1,36 @@
 """OpenAI double: POST /v1/chat/completions and POST /v1/responses as the real SDK sends them (stack-notes §1.5).
 
-Answers come from `openai_answer` (ground truth, else the simulator's detector) in the JSON schema the
-request carried. Every response carries x-ratelimit-{limit,remaining,reset}-{requests,tokens} (resets as
-Go-style durations like "12ms" or "6m0s"); over RPM or TPM it answers OpenAI's 429 body with retry-after and
-retry-after-ms. A request costs its estimated input tokens (chars / chars_per_token) plus its max output
-tokens against TPM. Answer faults (OpenAISimConfig): missed/invented numbers, wrong carriers, malformed JSON,
-refusals, cut-off answers (finish_reason "length" / status "incomplete"); also cut off for real when the
-answer exceeds the request's max_tokens / max_completion_tokens / max_output_tokens.
+Before any work a request is checked as the real API checks it: the key (401), the body, the model and its
+family's parameter rules (`openai_models`: unknown model 404 `model_not_found`; a reasoning model refuses a
+non-default temperature and max_tokens), and a strict JSON schema's rules (`openai_answer.format_problem`,
+400 `invalid_json_schema`). Then the rate limits: every response carries
+x-ratelimit-{limit,remaining,reset}-{requests,tokens} (resets as Go-style durations like "12ms" or "6m0s");
+over RPM or TPM it answers OpenAI's 429 body with retry-after and retry-after-ms. A request costs its
+estimated input tokens (chars / chars_per_token) plus its max output tokens against TPM.
+
+The answer is the "model" of `openai_reader`: it reads the user text with the simulator's own detector and
+makes a small model's mistakes (OpenAISimConfig: missed, misread, decoy, wrong-carrier and invented
+numbers, malformed JSON), plus refusals and cut-off answers (finish_reason "length" / status
+"incomplete"). Every random choice of an answer comes from a generator seeded by (seed, the request's
+text, how many times that text was asked before), so one seed gives the same answers whatever the order
+the requests arrive in, and a retry of the same request may get a different one, as from a real model.
+A reasoning model spends reasoning tokens (config.reasoning_tokens per effort) that count against the
+request's max_completion_tokens / max_output_tokens: when they use it up, the answer is cut off, empty.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import random
 import time
 import uuid
 from typing import Any
 
 from desktop.sim import openai_answer as oa
-from desktop.sim.config import OpenAISimConfig
+from desktop.sim import openai_models, openai_reader
+from desktop.sim.config import LatencyConfig, OpenAISimConfig
 from desktop.sim.server import SimLog, SimRequest, SimResponse, SimService, WindowCounter, json_response
 from desktop.sim.workspace import Workspace
 
@@ -61,10 +73,13 @@ class OpenAIService(SimService):
     name = "openai"
 
     def __init__(self, workspace: Workspace | None, config: OpenAISimConfig, seed: int = 7) -> None:
+        """`workspace` is accepted like the other services' but never read: the model answers from the text
+        it is sent, never from the workspace's answer key."""
         super().__init__(config, OpenAILog(), seed)
         self.config: OpenAISimConfig = config
         self.log: OpenAILog
-        self.finder = oa.Finder(workspace)
+        self.seed = seed
+        self._asked: dict[str, int] = {}   # request text digest -> times asked (seeds each answer)
         self._counter = WindowCounter()
         self._bucket: dict[str, tuple[float, float]] = {}   # key -> (amount in use, when last refilled)
         self.route("POST", "/v1/chat/completions", lambda r: self.complete(r, "chat"))
@@ -149,6 +164,9 @@ class OpenAIService(SimService):
     def _tokens(self, text: str) -> int:
         return max(1, math.ceil(len(text) / self.config.chars_per_token))
 
+    def latency_for(self, route: str) -> LatencyConfig:
+        return self.config.models_latency if route == "GET /v1/models" else self.config.latency
+
     # Handlers ------------------------------------------------------------------------------------------
     def models(self, request: SimRequest) -> SimResponse:
         try:
@@ -156,7 +174,8 @@ class OpenAIService(SimService):
         except _Refused as refused:
             return refused.response
         return json_response(200, {"object": "list", "data": [
-            {"id": "gpt-4o-mini", "object": "model", "created": 1_700_000_000, "owned_by": "system"}]})
+            {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            for name in openai_models.served(self.config)]})
 
     def _authenticate(self, request: SimRequest) -> None:
         token = request.bearer()
@@ -190,48 +209,74 @@ class OpenAIService(SimService):
         try:
             self._authenticate(request)
             body = self._parse(request, kind)
-            schema, strict = oa.request_schema(body, kind)
-            if schema is not None and strict and self.config.reject_non_strict_schema:
-                problems = oa.strict_problems(schema)
-                if problems:
-                    raise _Refused(self._bad("Invalid schema for response_format: " + "; ".join(problems),
-                                             "response_format" if kind == "chat" else "text.format.schema"))
+            self._check_model(body, kind)
+            schema, _strict = oa.request_schema(body, kind)
             user_text, all_text = oa.request_texts(body, kind)
             max_out = body.get("max_completion_tokens") or body.get("max_tokens") or body.get("max_output_tokens")
             tokens_in = self._tokens(all_text)
             self._check_limits(request, str(body["model"]), tokens_in + int(max_out or 0))
         except _Refused as refused:
             return refused.response
-        content, outcome = self._answer(user_text, schema, max_out)
-        tokens_out = self._tokens(content or REFUSAL)
+        rng = self._answer_rng(all_text)
+        effort = openai_models.effort_used(body, kind, str(body["model"]), self.config)
+        reasoning = self._reasoning_tokens(effort, tokens_in, rng)
+        content, outcome = self._answer(user_text, schema, max_out, reasoning, rng)
+        written = content if outcome != "refusal" else REFUSAL
+        tokens_out = reasoning + (self._tokens(written) if written else 0)
         self.log.add("calls")
         self.log.add("tokens_in", tokens_in)
         self.log.add("tokens_out", tokens_out)
         render = self._chat_json if kind == "chat" else self._responses_json
-        return json_response(200, render(str(body["model"]), content, outcome, tokens_in, tokens_out))
+        return json_response(200, render(str(body["model"]), content, outcome, tokens_in, tokens_out, reasoning))
 
-    def _answer(self, text: str, schema: dict[str, Any] | None, max_out: Any) -> tuple[str | None, str]:
+    def _check_model(self, body: dict[str, Any], kind: str) -> None:
+        """The model's and the response format's refusals, in OpenAI's shape (see the module docstring)."""
+        refusal = openai_models.check(body, kind, self.config)
+        if refusal is None:
+            spec = oa.request_format(body, kind)
+            problem = oa.format_problem(spec, kind, self.config.reject_non_strict_schema) if spec else None
+            refusal = (400, *problem) if problem else None
+        if refusal is not None:
+            status, message, param, code = refusal
+            raise _Refused(json_response(status, error_body(message, "invalid_request_error", code, param)))
+
+    def _answer_rng(self, text: str) -> random.Random:
+        """The generator of one answer: seeded by the seed, the request's text and how often it was asked."""
+        digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        with self._rng_lock:
+            nth = self._asked.get(digest, 0)
+            self._asked[digest] = nth + 1
+        return random.Random(f"{self.seed}:{digest}:{nth}")
+
+    def _reasoning_tokens(self, effort: str | None, tokens_in: int, rng: random.Random) -> int:
+        """Reasoning tokens a reasoning model spends: around its effort's figure, more for long inputs."""
+        base = int(self.config.reasoning_tokens.get(effort, 0)) if effort else 0
+        return round(base * (0.5 + rng.random()) * (1 + tokens_in / 4000)) if base else 0
+
+    def _answer(self, text: str, schema: dict[str, Any] | None, max_out: Any, reasoning: int,
+                rng: random.Random) -> tuple[str | None, str]:
         """(content, outcome) where outcome is "stop", "length" or "refusal"."""
         cfg = self.config
-        found = self.finder.find(text)  # outside the lock: the detector can take a while on long texts
-        with self._rng_lock:
-            rolls = [self.rng.random() for _ in range(3)]
-            found = oa.apply_content_faults(found, cfg, self.rng, text)
+        found = openai_reader.read(text)   # the detector can take a while on long texts: no lock held
+        rolls = [rng.random() for _ in range(3)]
+        found = openai_reader.make_mistakes(found, text, cfg, rng)
         if rolls[0] < cfg.refusal_rate:
             return None, "refusal"
-        oa.add_evidence([f for f in found if not f.evidence], text)
         answer = oa.fill(schema, found) if schema is not None else oa.default_answer(found)
         content = json.dumps(answer, ensure_ascii=False)
         limit = int(max_out) if isinstance(max_out, int) and max_out > 0 else None
-        if rolls[1] < cfg.cutoff_rate or (limit is not None and self._tokens(content) > limit):
-            keep = limit * int(cfg.chars_per_token) if limit else max(1, len(content) * 2 // 3)
+        room = limit - reasoning if limit is not None else None
+        if room is not None and room <= 0:
+            return "", "length"          # the reasoning used the whole budget: nothing was written
+        if rolls[1] < cfg.cutoff_rate or (room is not None and self._tokens(content) > room):
+            keep = room * int(cfg.chars_per_token) if room else max(1, len(content) * 2 // 3)
             return content[:min(keep, max(1, len(content) - 1))], "length"
         if rolls[2] < cfg.malformed_json_rate:
             return content[:max(1, len(content) // 2)] + ' ... }"', "stop"
         return content, "stop"
 
     def _chat_json(self, model: str, content: str | None, outcome: str, tokens_in: int,
-                   tokens_out: int) -> dict[str, Any]:
+                   tokens_out: int, reasoning: int = 0) -> dict[str, Any]:
         message = {"role": "assistant", "content": content, "refusal": REFUSAL if outcome == "refusal" else None,
                    "annotations": []}
         return {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": int(time.time()),
@@ -240,10 +285,10 @@ class OpenAIService(SimService):
                              "finish_reason": "length" if outcome == "length" else "stop"}],
                 "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
                           "total_tokens": tokens_in + tokens_out, "prompt_tokens_details": {"cached_tokens": 0},
-                          "completion_tokens_details": {"reasoning_tokens": 0}}}
+                          "completion_tokens_details": {"reasoning_tokens": reasoning}}}
 
     def _responses_json(self, model: str, content: str | None, outcome: str, tokens_in: int,
-                        tokens_out: int) -> dict[str, Any]:
+                        tokens_out: int, reasoning: int = 0) -> dict[str, Any]:
         if outcome == "refusal":
             part: dict[str, Any] = {"type": "refusal", "refusal": REFUSAL}
         else:
@@ -258,4 +303,4 @@ class OpenAIService(SimService):
                 "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
                 "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out,
                           "total_tokens": tokens_in + tokens_out, "input_tokens_details": {"cached_tokens": 0},
-                          "output_tokens_details": {"reasoning_tokens": 0}}}
+                          "output_tokens_details": {"reasoning_tokens": reasoning}}}

@@ -84,7 +84,7 @@ def start_simulators_process(*, seed: int, conversations: int, days: int, end: f
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config.to_dict(), handle)
         config_path = handle.name
-    command = [sys.executable, "-m", "desktop.sim.process", "--seed", str(seed), "--conversations",
+    command = [*_self_command(), "--seed", str(seed), "--conversations",
                str(conversations), "--days", str(days), "--end", repr(end), "--config", config_path,
                "--parent-pid", str(os.getpid())]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -97,6 +97,14 @@ def start_simulators_process(*, seed: int, conversations: int, days: int, end: f
     finally:
         Path(config_path).unlink(missing_ok=True)
     return SimProcess(process, urls, config)
+
+
+def _self_command() -> list[str]:
+    """`python -m desktop.sim.process`; a PyInstaller bundle has no `-m`, so there its executable is told
+    to run this module (`--run-module`, handled by desktop/frozen.py, the bundle's entry script)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--run-module", "desktop.sim.process"]
+    return [sys.executable, "-m", "desktop.sim.process"]
 
 
 def _read_urls(process: subprocess.Popen) -> dict[str, str]:

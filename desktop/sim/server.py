@@ -229,8 +229,12 @@ class SimService:
             request.params = params
             response = route.handler(request)
         response = self.finalize(request, response)
-        self.log.record_latency(name, self._sleep_latency(self.config.latency))
+        self.log.record_latency(name, self._sleep_latency(self.latency_for(name)))
         return response
+
+    def latency_for(self, route: str) -> LatencyConfig:
+        """The answer time of `route` (the service's `latency`; a service may answer some routes faster)."""
+        return self.config.latency
 
     def _sleep_latency(self, latency: LatencyConfig) -> float:
         """Sleep the answer time drawn for this request; returns it in seconds."""

@@ -12,6 +12,8 @@ Behaviour worth knowing (each a switch in Ship24SimConfig where the real API is 
   without a postcode (likewise destinationCountryCode): with `required_fields_mode` "accept" (default, as
   docs.ship24.com/couriers documents) the tracker is created, uses quota, and its results stay `pending`
   with no events for ever; with "reject" it is 400 validation_error naming the field.
+- With `movement.enabled`, each new tracker draws a journey (delivered, exception, failed attempt, pickup
+  point, or a stall) from seeded rates, and events come `time_scale` times faster (ship24_progress.py).
 - With `state_file` set, trackers and quota used are loaded from that JSON file at start and saved to it
   atomically after every change: they survive a restart, as the real Ship24's do (ship24_state.py).
 """
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from desktop.sim import ship24_data as sd
-from desktop.sim import ship24_state
+from desktop.sim import ship24_progress, ship24_state
 from desktop.sim.config import Ship24SimConfig
 from desktop.sim.server import (
     Handler,
@@ -70,6 +72,7 @@ class Ship24Service(SimService):
     def __init__(self, config: Ship24SimConfig, seed: int = 7) -> None:
         super().__init__(config, Ship24Log(), seed)
         self.config: Ship24SimConfig = config
+        self.seed = seed  # journeys are drawn per (seed, number): ship24_progress
         self.log: Ship24Log
         self.trackers: dict[str, sd.Tracker] = {}
         self._counter = WindowCounter()
@@ -173,8 +176,17 @@ class Ship24Service(SimService):
     def _now(self) -> float:
         return self.now()
 
+    def _step(self) -> float:
+        """Real seconds between two events of a journey (the time scale applied: ship24_progress)."""
+        return ship24_progress.step_seconds(self.config.timeline_step_seconds, self.config.movement)
+
     def _json(self, tracker: sd.Tracker) -> dict[str, Any]:
-        return tracker.to_json(self._now(), self.config.timeline_step_seconds)
+        return tracker.to_json(self._now(), self._step())
+
+    def _tracking(self, tracker: sd.Tracker, now: float) -> dict[str, Any]:
+        cfg = self.config
+        zones = (float(cfg.event_zones_hours[0]), float(cfg.event_zones_hours[1]))
+        return sd.tracking_json(tracker, now, self._step(), zones)
 
     def _find_existing(self, payload: dict[str, Any]) -> tuple[sd.Tracker | None, sd.Tracker | None]:
         """(identical subscribed tracker, subscribed tracker holding the same clientTrackerId)."""
@@ -201,6 +213,7 @@ class Ship24Service(SimService):
                 tracker_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         tracker = sd.Tracker(tracker_id, payload["trackingNumber"], dict(payload), self._now(), self._seq)
         self._mark_missing(tracker)
+        ship24_progress.plan(tracker, self.seed, self.config.movement, sd.is_sample(tracker.tracking_number))
         self.trackers[tracker_id] = tracker
         self.log.add("trackers_created")
         self.log.trackers[tracker_id] = self._json(tracker)
@@ -263,7 +276,7 @@ class Ship24Service(SimService):
                 tracker.extra["tracked"] = True
                 self._save_locked(force=True)
             time.sleep(self.config.track_first_call_seconds)
-        trackings = [sd.tracking_json(tracker, self._now(), self.config.timeline_step_seconds)]
+        trackings = [self._tracking(tracker, self._now())]
         return json_response(self.config.track_status, {"data": {"trackings": trackings}})
 
     def bulk(self, request: SimRequest) -> SimResponse:
@@ -330,9 +343,12 @@ class Ship24Service(SimService):
         body = self._body(request)
         if not isinstance(body, dict):
             return errors_response(400, "validation_error", "Request body must be a JSON object")
+        unknown = sorted(set(body) - sd.PATCHABLE)
+        if unknown:  # the spec: "Only the following property can be updated"
+            return errors_response(400, "validation_error", f"{', '.join(unknown)} cannot be updated")
         locked = ("courierCode", "originCountryCode", "destinationCountryCode", "destinationPostCode",
                   "shippingDate")
-        now, step = self._now(), self.config.timeline_step_seconds
+        now, step = self._now(), self._step()
         changed = [k for k in locked if k in body and body[k] != tracker.payload.get(k)]
         if changed and sd.events_now(tracker, now, step):
             return errors_response(400, "tracker_not_updatable",
@@ -368,8 +384,7 @@ class Ship24Service(SimService):
 
     def results(self, request: SimRequest) -> SimResponse:
         tracker = self._lookup(request)
-        item = sd.tracking_json(tracker, self._now(), self.config.timeline_step_seconds)
-        return json_response(200, {"data": {"trackings": [item]}})
+        return json_response(200, {"data": {"trackings": [self._tracking(tracker, self._now())]}})
 
     def search_results(self, request: SimRequest) -> SimResponse:
         number = unquote(request.params["tn"])
@@ -377,12 +392,12 @@ class Ship24Service(SimService):
             found = sorted((t for t in self.trackers.values() if t.tracking_number == number), key=lambda t: t.seq)
         if not found:
             return errors_response(404, "tracker_not_found", f"No tracker exists for {number}")
-        now, step = self._now(), self.config.timeline_step_seconds
-        return json_response(200, {"data": {"trackings": [sd.tracking_json(t, now, step) for t in found]}})
+        now = self._now()
+        return json_response(200, {"data": {"trackings": [self._tracking(t, now) for t in found]}})
 
     def resend(self, request: SimRequest) -> SimResponse:
         tracker = self._lookup(request)
-        total = len(sd.events_now(tracker, self._now(), self.config.timeline_step_seconds))
+        total = len(sd.events_now(tracker, self._now(), self._step()))
         return json_response(201, {"data": {"summary": {"totalResent": total}}})
 
     def couriers(self, request: SimRequest) -> SimResponse:
@@ -397,6 +412,5 @@ class Ship24Service(SimService):
         if not isinstance(number, str):
             return errors_response(400, "validation_error", '"trackingNumber" is required')
         probe = sd.Tracker("search-" + number, number, body, self._now() - 86400.0, 0)
-        item = sd.tracking_json(probe, self._now(), self.config.timeline_step_seconds)
-        return json_response(200, {"data": {"trackings": [item]}})
+        return json_response(200, {"data": {"trackings": [self._tracking(probe, self._now())]}})
 

@@ -19,24 +19,38 @@ from typing import Any
 MILESTONES = ("pending", "info_received", "in_transit", "out_for_delivery", "failed_attempt",
               "available_for_pickup", "delivered", "exception")
 
-#: (courierCode, courierName, isPost, countryCode). requiredFields come from the config switches.
-COURIERS: tuple[tuple[str, str, bool, str | None], ...] = (
-    ("us-post", "USPS", True, "US"), ("ups", "UPS", False, None), ("fedex", "FedEx", False, None),
-    ("dhl", "DHL Express", False, None), ("dhl-ecommerce", "DHL eCommerce", False, "US"),
-    ("amazon-shipping", "Amazon Shipping", False, None), ("ontrac", "OnTrac", False, "US"),
-    ("lasership", "LaserShip", False, "US"), ("canada-post", "Canada Post", True, "CA"),
-    ("purolator", "Purolator", False, "CA"), ("dpd", "DPD", False, None), ("yodel", "Yodel", False, "GB"),
-    ("yunexpress", "YunExpress", False, "CN"), ("canpar", "Canpar Express", False, "CA"),
-    ("landmark-global", "Landmark Global", False, None), ("speedee", "Spee-Dee Delivery", False, "US"),
-    ("gofo", "GOFO Express", False, "US"), ("old-dominion", "Old Dominion Freight Line", False, "US"),
-    ("fr-post", "La Poste", True, "FR"), ("cn-post", "China Post", True, "CN"),
-    ("royal-mail", "Royal Mail", True, "GB"), ("palletways", "Palletways", False, None),
+#: The simulator's own courier list, shaped as GET /couriers answers it (NOT derived from the app's table):
+#: (courierCode, courierName, isPost, countryCode, isDeprecated); requiredFields come from the config
+#: switches. Sources: us-post/USPS, fr-post/La Poste, cn-post/China Post, palletways are in Ship24's spec
+#: (HIGH); ups/UPS, fedex/FedEx, dhl/DHL (the name is plain "DHL"), ca-post/Canada Post (not "canada-post")
+#: and 4px/4PX come from a third-party copy of the live endpoint's answer (MED). The rest are plausible
+#: assumptions, written as Ship24 tends to: lower-case dashed codes, the courier's marketed name (so
+#: "Canpar Express", not the app's "Canpar"), several DHL entities, and LaserShip deprecated (it became
+#: OnTrac in 2024) -- so an app that guesses codes or names is caught here, not on a real account.
+COURIERS: tuple[tuple[str, str, bool, str | None, bool], ...] = (
+    ("us-post", "USPS", True, "US", False), ("fr-post", "La Poste", True, "FR", False),
+    ("cn-post", "China Post", True, "CN", False), ("palletways", "Palletways", False, None, False),
+    ("ups", "UPS", False, None, False), ("fedex", "FedEx", False, None, False), ("dhl", "DHL", False, None, False),
+    ("ca-post", "Canada Post", True, "CA", False), ("4px", "4PX", False, "CN", False),
+    ("dhl-ecommerce-us", "DHL eCommerce US", False, "US", False),
+    ("dhl-parcel-uk", "DHL Parcel UK", False, "GB", False), ("dhl-de", "DHL Paket", False, "DE", False),
+    ("amazon-shipping", "Amazon Shipping", False, None, False), ("ontrac", "OnTrac", False, "US", False),
+    ("lasership", "LaserShip", False, "US", True), ("purolator", "Purolator", False, "CA", False),
+    ("canpar", "Canpar Express", False, "CA", False), ("dpd", "DPD", False, None, False),
+    ("dpd-uk", "DPD UK", False, "GB", False), ("yodel", "Yodel", False, "GB", False),
+    ("royal-mail", "Royal Mail", True, "GB", False), ("yunexpress", "YunExpress", False, "CN", False),
+    ("landmark-global", "Landmark Global", False, None, False),
+    ("speedee", "Spee-Dee Delivery", False, "US", False), ("gofo-express", "GOFO Express", False, "US", False),
+    ("old-dominion", "Old Dominion Freight Line", False, "US", False),
 )
 COURIER_CODES = frozenset(c[0] for c in COURIERS)
 
 _NUMBER_RE = re.compile(r"^[A-Za-z0-9\-_/.]{5,50}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2,3}$")
 _SAMPLE_RE = re.compile(r"^SHIP24_SAMPLE_([A-Z_]+)_(\d{3})$")
+#: What PATCH /trackers/{id} accepts (the spec's request body).
+PATCHABLE = frozenset(("isSubscribed", "courierCode", "originCountryCode", "destinationCountryCode",
+                       "destinationPostCode", "shippingDate"))
 _MATCH_FIELDS = ("originCountryCode", "destinationCountryCode", "destinationPostCode", "shipmentReference",
                  "courierName", "trackingUrl")
 
@@ -192,12 +206,12 @@ def _validate_date(value: Any, now: float, max_age_days: int) -> list[dict[str, 
 
 def couriers_json(cfg: Any) -> list[dict[str, Any]]:
     out = []
-    for code, name, is_post, country in COURIERS:
+    for code, name, is_post, country, deprecated in COURIERS:
         required = [f for f, codes in (("destinationPostCode", cfg.postcode_required_couriers),
                                        ("destinationCountryCode", cfg.country_required_couriers)) if code in codes]
         out.append({"courierCode": code, "courierName": name, "website": f"https://www.{code}.example",
                     "isPost": is_post, "countryCode": country, "requiredFields": required or None,
-                    "isDeprecated": False})
+                    "isDeprecated": deprecated})
     return out
 
 
@@ -222,6 +236,11 @@ _SCRIPTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_sample(number: str) -> bool:
+    """A SHIP24_SAMPLE_<MILESTONE>_NNN number: its full scripted history shows at once."""
+    return _script(number)[1]
+
+
 def _script(number: str) -> tuple[str, bool]:
     """(final milestone, is a sample number whose history shows at once)."""
     sample = _SAMPLE_RE.match(number.upper())
@@ -240,7 +259,8 @@ def events_now(tracker: Tracker, now: float, step: float) -> list[tuple[float, s
     if tracker.extra.get("missing_required"):
         return []
     final, sample = _script(tracker.tracking_number)
-    keys = _SCRIPTS[final]
+    planned = tracker.extra.get("steps")  # a journey drawn by ship24_progress (movement on)
+    keys = tuple(k for k in planned if k in _STEPS) if isinstance(planned, list) and not sample else _SCRIPTS[final]
     if sample:
         return [(tracker.created_at - (len(keys) - i) * 3600.0, k) for i, k in enumerate(keys)]
     timed = [(tracker.created_at + (i + 0.25) * step, k) for i, k in enumerate(keys)]
@@ -252,8 +272,17 @@ def milestone_now(tracker: Tracker, now: float, step: float) -> str:
     return _STEPS[events[-1][1]][0] if events else "pending"
 
 
-def tracking_json(tracker: Tracker, now: float, step: float) -> dict[str, Any]:
-    """One item of `data.trackings`: {tracker, shipment, events (newest first), statistics}."""
+#: Steps scanned at the origin (their local time is the origin's); later ones are at the destination.
+_ORIGIN_STEPS = frozenset(("info", "pickup"))
+
+
+def tracking_json(tracker: Tracker, now: float, step: float,
+                  zones: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
+    """One item of `data.trackings`: {tracker, shipment, events (newest first), statistics}.
+
+    Each occurrenceDatetime is the LOCAL time where the event happened, without an offset (as Ship24
+    sends it): `zones` = (origin, destination) UTC offsets in hours. So, across zones, a newer event can
+    carry an earlier-looking time; the array's order (and `order`, 1 = oldest) is the truth."""
     visible = events_now(tracker, now, step)
     payload = tracker.payload
     courier = (tracker.courier_codes or ["ups"])[0]
@@ -263,7 +292,8 @@ def tracking_json(tracker: Tracker, now: float, step: float) -> dict[str, Any]:
         events.append({
             "eventId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tracker.tracker_id}/{order}")),
             "trackingNumber": tracker.tracking_number, "eventTrackingNumber": tracker.tracking_number,
-            "status": text, "occurrenceDatetime": local_time(at), "order": order, "location": None,
+            "status": text, "occurrenceDatetime": local_time(at + 3600.0 * zones[key not in _ORIGIN_STEPS]),
+            "order": order + 1, "location": None,
             "sourceCode": f"{courier}-tracking", "courierCode": courier, "statusCode": code,
             "statusCategory": code.split("_")[0], "statusMilestone": milestone})
     last = events[-1] if events else None

@@ -57,8 +57,40 @@ def _add_run_pid_started(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE scan_run ADD COLUMN pid_started TEXT")
 
 
+def _add_app_meta(db: SqliteDatabase) -> None:
+    # Which shipscan created the file and which last opened it (`record_app_version`): support reads it,
+    # and a too-new database is refused naming the version that wrote it.
+    db.execute_sql("CREATE TABLE IF NOT EXISTS app_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 #: Migration n brings user_version from n to n+1.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema, _add_run_pid_started]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema, _add_run_pid_started, _add_app_meta]
+
+
+def record_app_version(db: SqliteDatabase) -> None:
+    """Record `created_by` (once) and `last_opened_by` (when it changes) as this shipscan's version.
+
+    Best effort: a database that cannot be written to now still opens as before.
+    """
+    from desktop import __version__
+
+    recorded = app_versions(db)
+    if recorded.get("created_by") and recorded.get("last_opened_by") == __version__:
+        return  # read first: a write would wait for another process's transaction (busy_timeout)
+    try:
+        db.execute_sql("INSERT OR IGNORE INTO app_meta (key, value) VALUES ('created_by', ?)", (__version__,))
+        db.execute_sql("INSERT INTO app_meta (key, value) VALUES ('last_opened_by', ?) ON CONFLICT (key) "
+                       "DO UPDATE SET value = excluded.value WHERE value != excluded.value", (__version__,))
+    except (DatabaseError, sqlite3.Error):
+        pass
+
+
+def app_versions(db: SqliteDatabase) -> dict[str, str]:
+    """{"created_by": ..., "last_opened_by": ...} as recorded (empty before migration 3)."""
+    try:
+        return dict(db.execute_sql("SELECT key, value FROM app_meta").fetchall())
+    except (DatabaseError, sqlite3.Error):
+        return {}
 
 
 def _version(db: SqliteDatabase) -> int:
@@ -106,10 +138,11 @@ def migrate(db: SqliteDatabase) -> list[int]:
     return applied
 
 
-def _refuse_newer(path: str | Path, version: int) -> None:
+def _refuse_newer(path: str | Path, version: int, written_by: str | None = None) -> None:
     if version > len(MIGRATIONS):
+        by = f"shipscan {written_by}" if written_by else "the newer shipscan that wrote it"
         raise DatabaseTooNew(path, f"its schema version is {version}, and this shipscan knows versions up to "
-                                   f"{len(MIGRATIONS)}; use the newer shipscan that wrote it")
+                                   f"{len(MIGRATIONS)}; use {by}")
 
 
 def _precheck(path: Path) -> None:
@@ -125,11 +158,20 @@ def _precheck(path: Path) -> None:
     try:
         version = probe.execute("PRAGMA user_version").fetchone()[0]
         probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        written_by = _last_opened_by(probe) if version > len(MIGRATIONS) else None
     except sqlite3.Error as exc:
         raise DatabaseUnusable(path, _cause(exc, path)) from exc
     finally:
         probe.close()
-    _refuse_newer(path, version)
+    _refuse_newer(path, version, written_by)
+
+
+def _last_opened_by(probe: sqlite3.Connection) -> str | None:
+    try:
+        row = probe.execute("SELECT value FROM app_meta WHERE key = 'last_opened_by'").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def _cause(exc: BaseException, path: Path) -> str:
@@ -175,6 +217,7 @@ def open_database(path: str | Path) -> SqliteDatabase:
         tables.database.initialize(db)
         db.connect(reuse_if_open=True)
         migrate(db)
+        record_app_version(db)
     except DatabaseUnusable:
         db.close()
         raise

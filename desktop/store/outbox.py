@@ -11,7 +11,8 @@ Row states (RegistrationRow.state):
     dismissed         the user rejected the shipment or dismissed the item; never registered
 
 The payload and `client_tracker_id` are fixed when the row is written, so every retry sends exactly the
-same request and Ship24's idempotent create can never bill a second tracker.
+same request and Ship24's idempotent create can never bill a second tracker. Its courierCode is a hint the
+worker verifies (core.requirements); after an edit, a tracker Ship24 already holds is updated (core.conflicts).
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ class AttemptInfo:
 def _due_query(now: float, review_states: tuple[str, ...], shipment_ids: list[int] | None = None):
     lease_free = RegistrationRow.lease_until.is_null() | (RegistrationRow.lease_until < now)
     due = RegistrationRow.next_attempt_at.is_null() | (RegistrationRow.next_attempt_at <= now)
-    query = (RegistrationRow.select(RegistrationRow).join(ShipmentRow)
+    # The shipment comes with its row: the worker reads its carrier names (courier list matching).
+    query = (RegistrationRow.select(RegistrationRow, ShipmentRow).join(ShipmentRow)
              .where((RegistrationRow.state == QUEUED) & due & lease_free
                     & ShipmentRow.review_state.in_(review_states)))
     if shipment_ids is not None:
@@ -152,12 +154,12 @@ def claim_due(now: float, *, limit: int = 100, lease_seconds: float = LEASE_SECO
     """Lease up to `limit` due rows (oldest first) for one attempt; [] while registration is paused.
 
     `shipment_ids` restricts the claim to those shipments (an explicit `retry ID...`): an empty list
-    claims nothing, never "everything".
+    claims nothing, never "everything". Such a claim ignores a pause: a person asked for exactly these.
     """
     if shipment_ids is not None and not shipment_ids:
         return []
     with database.atomic("IMMEDIATE"):
-        if is_paused():
+        if shipment_ids is None and is_paused():
             return []
         rows = list(_due_query(now, review_states, shipment_ids)
                     .order_by(RegistrationRow.next_attempt_at.asc(nulls="first"), RegistrationRow.id)
@@ -255,8 +257,9 @@ def retry_now(shipment_ids: list[int] | None = None, *, break_leases: bool = Fal
               now: float | None = None) -> list[int]:
     """Queue rows for an attempt right now, whatever their backoff said; None = every retryable row.
 
-    Retrying also lifts a pause (the user asked for it) and restarts the backoff count (`attempts`; the
-    attempt history is kept). With `break_leases`, rows held by another attempt are due at once too: safe,
+    Retrying everything (None) also lifts a pause; retrying given ids takes only those out of it (the
+    rest stay paused: one row retried must not send them all). Either restarts the backoff count
+    (`attempts`; the attempt history is kept). With `break_leases`, rows held by another attempt are due at once too: safe,
     because Ship24's idempotent create makes a duplicate send free. Returns the shipment ids queued.
     """
     now = utcnow() if now is None else now
@@ -270,7 +273,7 @@ def retry_now(shipment_ids: list[int] | None = None, *, break_leases: bool = Fal
         if break_leases:
             fields["lease_until"] = None
         RegistrationRow.update(**fields).where(condition).execute()
-        if shipment_ids is None or ids:
+        if shipment_ids is None:
             resume(now)
     return ids
 

@@ -3,11 +3,19 @@
 Used by the command line and the GUI alike; all SQL of these actions lives here. Contracts:
 - Each action works on one or many shipment ids and returns one `ReviewResult` per id (never raises for an
   id it cannot act on: the result says why, in plain language).
-- Approving queues the shipment's outbox row; rejecting dismisses it. Neither changes a registered one.
+- Approving queues the shipment's outbox row; rejecting dismisses it. Approving a registered one changes
+  nothing. Rejecting a registered one only marks it rejected here (hidden from review as a false positive):
+  its tracker was paid for when it was created, and stopping it at Ship24 would refund nothing, so
+  Shipscan leaves Ship24 alone and says so.
+- `ReviewResult.changed` says whether the action changed anything (approving an approved or registered
+  shipment does not), so the GUI never reports "Approved 3 shipments" for three that were already.
 - Edits of number/courier/carrier/order or destination are refused once the shipment is registered (Ship24
-  would bill a new tracker for a changed payload). An accepted edit re-freezes the payload and, for a
-  shipment allowed to register, queues it again at once. The caller validates a new number first
-  (`desktop.core.tracking.validate`) and passes `validated=`.
+  would bill a new tracker for a changed payload); `edit_refusal` tells the GUI before it offers the edit.
+  An accepted edit re-freezes the payload and, for a shipment allowed to register, queues it again at once.
+  The caller validates a new number first (`desktop.core.tracking.validate`) and passes `validated=`: an
+  edit to a number that is not valid for its courier (`validated=False`) puts the shipment back to
+  "needs review" (review state "pending", outbox waiting for approval) whatever it was, so it registers
+  only once a person approves it.
 - Every action runs in one transaction.
 """
 
@@ -36,9 +44,12 @@ class ReviewResult:
     ok: bool
     message: str
     state: str | None = None
+    #: False when the action left the shipment as it was (e.g. approving an approved one).
+    changed: bool = True
 
     def to_json(self) -> dict:
-        return {"shipment_id": self.shipment_id, "ok": self.ok, "message": self.message, "state": self.state}
+        return {"shipment_id": self.shipment_id, "ok": self.ok, "message": self.message, "state": self.state,
+                "changed": self.changed and self.ok}
 
 
 def _load(shipment_id: int) -> tuple[ShipmentRow | None, RegistrationRow | None]:
@@ -65,25 +76,34 @@ def _queue(reg: RegistrationRow, now: float) -> None:
 
 
 def approve(shipment_ids: Iterable[int]) -> list[ReviewResult]:
-    """Approve: the shipment registers (queued at once)."""
+    """Approve: the shipment registers (queued at once). Unchanged when registered or already approved."""
     def act(ship: ShipmentRow, reg: RegistrationRow) -> ReviewResult:
         if reg.state == outbox.REGISTERED:
-            return ReviewResult(ship.id, True, "Already registered.", reg.state)
-        now = utcnow()
+            return ReviewResult(ship.id, True, "Already registered.", reg.state, changed=False)
+        waiting = reg.state in (outbox.WAITING_APPROVAL, outbox.DISMISSED)
+        if ship.review_state == "approved" and not waiting:
+            return ReviewResult(ship.id, True, "Already approved.", reg.state, changed=False)
         ship.review_state = "approved"
         ship.save()
-        if reg.state in (outbox.WAITING_APPROVAL, outbox.DISMISSED):
-            _queue(reg, now)
+        if waiting:
+            _queue(reg, utcnow())
         return ReviewResult(ship.id, True, "Approved: it will be registered with Ship24.", reg.state)
     return _each(shipment_ids, act)
 
 
+REJECTED_REGISTERED = ("Rejected: marked as not a shipment here. It stays registered with Ship24 (its tracker "
+                       "was paid for when it was created; stopping it would refund nothing).")
+
+
 def reject(shipment_ids: Iterable[int]) -> list[ReviewResult]:
-    """Reject: never registered (its outbox row is dismissed)."""
+    """Reject: never registered (its outbox row is dismissed); a registered one is only marked rejected."""
     def act(ship: ShipmentRow, reg: RegistrationRow) -> ReviewResult:
+        if ship.review_state == "rejected":
+            return ReviewResult(ship.id, True, "Already rejected.", reg.state, changed=False)
         if reg.state == outbox.REGISTERED:
-            return ReviewResult(ship.id, False, "Already registered with Ship24: it cannot be rejected.",
-                                reg.state)
+            ship.review_state = "rejected"
+            ship.save()
+            return ReviewResult(ship.id, True, REJECTED_REGISTERED, reg.state)
         ship.review_state = "rejected"
         ship.save()
         reg.state, reg.kind, reg.next_attempt_at, reg.updated_at = outbox.DISMISSED, None, None, utcnow()
@@ -92,9 +112,25 @@ def reject(shipment_ids: Iterable[int]) -> list[ReviewResult]:
     return _each(shipment_ids, act)
 
 
-def _requeue_after_edit(ship: ShipmentRow) -> RegistrationRow:
+def _requeue_after_edit(ship: ShipmentRow, reg: RegistrationRow, validated: bool | None) -> RegistrationRow:
+    """Re-freeze the payload; a number that is not valid for its courier waits for a person again."""
+    if validated is False and ship.review_state != "rejected":
+        ship.review_state = "pending"
+        ship.save()
+        if reg.state != outbox.DISMISSED:
+            reg.state, reg.kind, reg.next_attempt_at, reg.updated_at = (outbox.WAITING_APPROVAL, None, None,
+                                                                        utcnow())
+            reg.save()
     registers = ship.review_state in outbox.AUTO_REVIEW_STATES
     return outbox.refreeze_payload(ship, requeue=registers)
+
+
+def edit_refusal(tracking_number: str, courier: str) -> str | None:
+    """Why the shipment with this number and courier cannot be edited (None: it can, or there is none)."""
+    row = (RegistrationRow.select(RegistrationRow.state).join(ShipmentRow)
+           .where((ShipmentRow.tracking_number == tracking_number) & (ShipmentRow.courier == (courier or "")))
+           .first())
+    return REFUSED_REGISTERED if row is not None and row.state == outbox.REGISTERED else None
 
 
 def edit(shipment_id: int, *, tracking_number: str | None = None, courier: str | None = None,
@@ -157,9 +193,13 @@ def _update(shipment_id: int, changes: dict) -> ReviewResult:
         for name, value in changes.items():
             setattr(ship, name, value)
         ship.save()
-        reg = _requeue_after_edit(ship)
-    queued = " It will be registered again now." if reg.state == outbox.QUEUED else ""
-    return ReviewResult(shipment_id, True, f"Saved.{queued}", reg.state)
+        reg = _requeue_after_edit(ship, reg, changes.get("validated"))
+    if reg.state == outbox.QUEUED:
+        return ReviewResult(shipment_id, True, "Saved. It will be registered again now.", reg.state)
+    if reg.state == outbox.WAITING_APPROVAL:
+        return ReviewResult(shipment_id, True, "Saved. It needs review: it is registered only once approved.",
+                            reg.state)
+    return ReviewResult(shipment_id, True, "Saved.", reg.state)
 
 
 def payload_of(shipment_id: int) -> dict | None:

@@ -11,6 +11,11 @@ Contracts:
   process's start time. A "running" row whose process is gone was killed: `mark_interrupted` flags it and
   `find_resumable` offers it again. Gone means: no such pid, a zombie, or (Linux) a pid now used by a
   process with another start time; where no start time can be read, the pid alone decides.
+- A resumed run keeps its row (its conversations and batches stay its own), but history stays honest:
+  `resume_run` moves what the row said so far (state, times, counts, error) into the list under
+  `EARLIER_PARTS` in its counts, and the row's `started_at` becomes the resume time, so the time between
+  the cancellation and the resume counts nowhere. `save_run` keeps that list. `views.runs` shows each
+  part as its own history row.
 Call these on the thread that owns the connection (the event loop's): each is a short transaction.
 """
 
@@ -32,6 +37,8 @@ from desktop.store.tables import ConversationRow, ScanRunRow, ShipmentRow, datab
 OK, NO_SHIPMENTS, FAILED, PENDING = "ok", "no_shipments", "failed", "pending"
 SCANNED_STATES = (OK, NO_SHIPMENTS)
 RESUMABLE = (RunState.INTERRUPTED.value, RunState.CANCELLED.value, RunState.FAILED.value)
+#: Key in a run's counts JSON: the parts of the run before each resume, oldest first (see resume_run).
+EARLIER_PARTS = "earlier_parts"
 _CHUNK = 500   # SQLite's bound-variable limit is generous, but keep IN (...) lists modest
 
 
@@ -131,26 +138,52 @@ def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size:
 
 
 def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extractor: str) -> ScanRunRow:
-    """Take over an unfinished run in this process (its counts and batches are kept)."""
+    """Take over an unfinished run in this process (its batches are kept; what it said so far becomes an
+    earlier part, and it starts again now: see the module docstring)."""
     with database.atomic("IMMEDIATE"):
+        old = ScanRunRow.get_by_id(run_id)
+        counts = _counts(old.counts)
+        parts = counts.pop(EARLIER_PARTS, [])
+        parts.append({"state": old.state, "started_at": old.started_at, "finished_at": old.finished_at,
+                      "batch_size": old.batch_size, "concurrent_batches": old.concurrent_batches,
+                      "extractor": old.extractor, "error": old.error, "counts": counts})
         ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(),
-                          pid_started=process_started(os.getpid()), finished_at=None, error=None,
-                          batch_size=batch_size, concurrent_batches=concurrent_batches,
+                          pid_started=process_started(os.getpid()), started_at=utcnow(), finished_at=None,
+                          error=None, counts=json.dumps({EARLIER_PARTS: parts}), batch_size=batch_size,
+                          concurrent_batches=concurrent_batches,
                           extractor=extractor).where(ScanRunRow.id == run_id).execute()
     return ScanRunRow.get_by_id(run_id)
 
 
+def _counts(raw: str | None) -> dict:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def save_run(run_id: int, *, counts: dict, batches: list[dict], state: RunState | None = None,
              error: str | None = None) -> None:
-    """Store the run's counters and finished batches (and, when given, its final state)."""
+    """Store the run's counters and finished batches (and, when given, its final state); the parts
+    before a resume (`EARLIER_PARTS`) are kept."""
+    with database.atomic("IMMEDIATE"):
+        row = ScanRunRow.select(ScanRunRow.counts).where(ScanRunRow.id == run_id).first()
+        earlier = _counts(row.counts).get(EARLIER_PARTS) if row is not None else None
+        if earlier:
+            counts = {**counts, EARLIER_PARTS: earlier}
+        _save_run(run_id, counts, batches, state, error)
+
+
+def _save_run(run_id: int, counts: dict, batches: list[dict], state: RunState | None, error: str | None) -> None:
+    """The update itself; inside save_run's transaction."""
     values: dict = {ScanRunRow.counts: json.dumps(counts), ScanRunRow.batches: json.dumps(batches)}
     if state is not None:
         values[ScanRunRow.state] = state.value
         values[ScanRunRow.error] = redact(error)  # shown by the GUI's history and --json: never a key
         if state is not RunState.RUNNING:
             values[ScanRunRow.finished_at] = utcnow()
-    with database.atomic("IMMEDIATE"):
-        ScanRunRow.update(values).where(ScanRunRow.id == run_id).execute()
+    ScanRunRow.update(values).where(ScanRunRow.id == run_id).execute()
 
 
 def run_row(run_id: int) -> ScanRunRow | None:

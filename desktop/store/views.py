@@ -10,9 +10,11 @@ No Qt here: the GUI's item models adapt these results.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from desktop.store import glance
 from desktop.store.tables import database
 
 #: Column key -> SQL expression used to sort on it (the GUI's columns, in display order).
@@ -27,6 +29,7 @@ SHIPMENT_COLUMNS: dict[str, str] = {
     "registration": "r.state",
     "subject": "c.subject",
     "found": "s.found_at",
+    **glance.GLANCE_COLUMNS,   # customer, email, checkpoint, checkpoint_at, expected, days, message
 }
 
 _FROM = ("FROM shipment s JOIN conversation c ON c.id = s.conversation_id "
@@ -37,8 +40,11 @@ _FROM = ("FROM shipment s JOIN conversation c ON c.id = s.conversation_id "
 class ShipmentFilter:
     """What the shipments table shows. Empty/None fields do not filter.
 
-    `text` matches (case-insensitively, as a substring) the number, order, supplier, carrier and subject;
-    `since`/`until` bound `found_at` (epoch seconds, until exclusive).
+    `text` is split into terms (spaces; "a quoted phrase" is one term); each term must match
+    (case-insensitively, as a substring) the number, order, supplier, carrier, subject or customer (name
+    or email): all terms, in any of them (AND). A number typed with spaces or dashes ("1Z 535J 5403") also matches the stored number.
+    `since`/`until` bound `found_at` (epoch seconds, until exclusive). `tracking` is a status group of
+    `store.glance.GROUPS` (None or "all": any); "stale" uses `stale_days`.
     """
 
     text: str = ""
@@ -47,6 +53,8 @@ class ShipmentFilter:
     carrier: str | None = None
     since: float | None = None
     until: float | None = None
+    tracking: str | None = None
+    stale_days: int = glance.DEFAULT_STALE_DAYS
 
 
 @dataclass(frozen=True)
@@ -72,8 +80,27 @@ class ShipmentView:
     found: float
     courier: str
     conversation_id: str
+    milestone: str = ""              # Ship24's statusMilestone ("" before the first refresh)
+    checkpoint: str = ""             # the latest checkpoint: status (place)
+    checkpoint_at: str = ""          # its local time, as Ship24 gives it
+    expected: str = ""               # expected delivery date
+    days: int | None = None          # days in transit (glance.DAYS_IN_TRANSIT)
+    contact: str = ""                # the conversation's customer as Front names it: "Name <email>"
+    message: float | None = None     # the conversation's last message (epoch seconds)
 
-    def value(self, key: str) -> str | float:
+    @property
+    def customer(self) -> str:
+        """The customer's name (the email when Front knows no name)."""
+        name, _sep, _rest = self.contact.partition("<")
+        return name.strip() or self.email
+
+    @property
+    def email(self) -> str:
+        if "<" in self.contact:
+            return self.contact.partition("<")[2].rstrip(">").strip()
+        return self.contact.strip() if "@" in self.contact else ""
+
+    def value(self, key: str) -> str | float | int | None:
         return getattr(self, key)
 
 
@@ -100,11 +127,9 @@ def _where(flt: ShipmentFilter) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
     if flt.text.strip():
-        like = f"%{_escape_like(flt.text.strip())}%"
-        clauses.append("(s.tracking_number LIKE ? ESCAPE '\\' OR s.order_number LIKE ? ESCAPE '\\' "
-                       "OR s.supplier LIKE ? ESCAPE '\\' OR s.carrier LIKE ? ESCAPE '\\' "
-                       "OR c.subject LIKE ? ESCAPE '\\')")
-        params += [like] * 5
+        text_sql, text_params = _text_clause(flt.text)
+        clauses.append(text_sql)
+        params += text_params
     if flt.review:
         clauses.append("s.review_state = ?")
         params.append(flt.review)
@@ -120,7 +145,46 @@ def _where(flt: ShipmentFilter) -> tuple[str, list]:
     if flt.until is not None:
         clauses.append("s.found_at < ?")
         params.append(flt.until)
+    group_sql, group_params = glance.group_clause(flt.tracking, flt.stale_days)
+    if group_sql:
+        clauses.append(group_sql)
+        params += group_params
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+#: The columns a search term is looked for in (case-insensitive substrings).
+_TEXT_COLUMNS = ("s.tracking_number", "s.order_number", "s.supplier", "s.carrier", "c.subject", "c.customer")
+#: A "quoted phrase" (the closing quote may be missing while typing) or a word.
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+#: What people put inside a tracking number ("1Z 535J 5403", "1Z-535J-5403"), and quotes. Stored numbers
+#: never hold these (the engine normalises every number before saving it), so the typed text is compacted.
+_NUMBER_SEPARATORS = re.compile(r'[\s\-./"]+')
+
+
+def search_terms(text: str) -> list[str]:
+    """The terms of a search: words separated by spaces, or "a quoted phrase" kept whole."""
+    terms = []
+    for match in _TERM.finditer(text):
+        term = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
+        if term:
+            terms.append(term)
+    return terms
+
+
+def _text_clause(text: str) -> tuple[str, list]:
+    """Every term must match one of the text columns (AND); OR the whole text without the separators people
+    write inside numbers is part of the tracking number (so "1Z 535J 5403" finds only 1Z535J5403...)."""
+    terms = search_terms(text)
+    if not terms:  # only quotes typed so far: no filter yet
+        return "1", []
+    any_column = "(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
+    sql = "(" + " AND ".join([any_column] * len(terms)) + ")"
+    params: list = [f"%{_escape_like(term)}%" for term in terms for _column in _TEXT_COLUMNS]
+    compact = _NUMBER_SEPARATORS.sub("", text)
+    if compact and compact != text.strip():
+        sql = f"({sql} OR s.tracking_number LIKE ? ESCAPE '\\')"
+        params.append(f"%{_escape_like(compact)}%")
+    return sql, params
 
 
 def _escape_like(text: str) -> str:
@@ -146,10 +210,21 @@ def count_shipments(flt: ShipmentFilter = ShipmentFilter()) -> int:
     return database.execute_sql(f"SELECT COUNT(*) {_FROM}{where}", params).fetchone()[0]
 
 
+def tracking_counts(flt: ShipmentFilter = ShipmentFilter()) -> glance.GroupCounts:
+    """How many shipments of `flt` (its status group ignored) each status group holds: one query."""
+    flt = replace(flt, tracking=None)
+    where, params = _where(flt)
+    # Only a text search reads the conversation: without one, the join is skipped (a third of the time).
+    source = _FROM if flt.text.strip() else "FROM shipment s LEFT JOIN registration r ON r.shipment_id = s.id"
+    return glance.group_counts(source, where, params, flt.stale_days)
+
+
 _ROW_SELECT = ("SELECT s.id, s.tracking_number, COALESCE(s.carrier, s.courier, ''), COALESCE(s.order_number, ''), "
                "COALESCE(s.supplier, ''), COALESCE(s.shipped_date, ''), "
                "COALESCE(s.milestone, s.status_text, ''), s.review_state, COALESCE(r.state, ''), "
-               "COALESCE(c.subject, ''), s.found_at, s.courier, s.conversation_id ")
+               "COALESCE(c.subject, ''), s.found_at, s.courier, s.conversation_id, COALESCE(s.milestone, ''), "
+               "COALESCE(s.latest_event, ''), COALESCE(s.latest_event_at, ''), COALESCE(s.expected_delivery, ''), "
+               f"{glance.DAYS_IN_TRANSIT}, COALESCE(c.customer, ''), c.last_activity_at ")
 
 
 def shipment_rows(ids: Sequence[int]) -> dict[int, ShipmentView]:
@@ -217,18 +292,23 @@ class RetryItem:
     updated_at: float | None
     destination_country: str | None
     destination_postcode: str | None
+    review: str = ""               # the shipment's review state ("auto", "approved", ...)
+    conversation_id: str = ""
+    subject: str = ""
 
 
 def retry_queue(states: Sequence[str] = RETRY_STATES) -> list[RetryItem]:
-    """Registrations that wait or failed, the ones needing a person first, then by next attempt."""
+    """Registrations that wait or failed, oldest first: a stable order, so a view's rows do not move
+    when a row's state or next attempt changes (the view sorts on request)."""
     marks = ",".join("?" * len(states))
     cursor = database.execute_sql(
         "SELECT r.id, s.id, s.tracking_number, COALESCE(s.carrier, s.courier, ''), r.state, "
         "COALESCE(r.kind, ''), r.attempts, COALESCE(r.last_error, ''), r.next_attempt_at, r.updated_at, "
-        "s.destination_country, s.destination_postcode "
-        f"FROM registration r JOIN shipment s ON s.id = r.shipment_id WHERE r.state IN ({marks}) "
-        "ORDER BY CASE r.state WHEN 'failed' THEN 0 WHEN 'paused' THEN 1 ELSE 2 END, "
-        "COALESCE(r.next_attempt_at, 0), r.id", list(states))
+        "s.destination_country, s.destination_postcode, s.review_state, s.conversation_id, "
+        "COALESCE(c.subject, '') "
+        "FROM registration r JOIN shipment s ON s.id = r.shipment_id "
+        f"LEFT JOIN conversation c ON c.id = s.conversation_id WHERE r.state IN ({marks}) "
+        "ORDER BY r.id", list(states))
     return [RetryItem(*row) for row in cursor.fetchall()]
 
 
@@ -242,6 +322,13 @@ def registration_counts() -> dict[str, int]:
 
 @dataclass(frozen=True)
 class RunView:
+    """One row of the scan history: a run, or one part of a run that was stopped and resumed.
+
+    `resumed`: this part continued an earlier one of the same run (same `id`); `resumed_later`: this part
+    stopped (cancelled, failed, killed) and a later part took over. Each part has its own counts and
+    times, so the time between a stop and its resume is in no part's `seconds`.
+    """
+
     id: int
     started_at: float
     finished_at: float | None
@@ -255,6 +342,8 @@ class RunView:
     state: str
     counts: dict
     error: str | None
+    resumed: bool = False
+    resumed_later: bool = False
 
     @property
     def seconds(self) -> float | None:
@@ -262,12 +351,37 @@ class RunView:
 
 
 def runs(limit: int = 500) -> list[RunView]:
-    """Past scan runs, newest first."""
+    """Past scan runs, newest first; a resumed run as one row per part (`store.scans.resume_run`)."""
+    from desktop.store.scans import EARLIER_PARTS
+
     cursor = database.execute_sql(
         "SELECT id, started_at, finished_at, since, until, inboxes, batch_size, concurrent_batches, extractor, "
         "rescan, state, counts, error FROM scan_run ORDER BY started_at DESC, id DESC LIMIT ?", [limit])
-    return [RunView(r[0], r[1], r[2], r[3], r[4], tuple(_json(r[5], [])), r[6], r[7], r[8], bool(r[9]), r[10],
-                    _json(r[11], {}), r[12]) for r in cursor.fetchall()]
+    result: list[RunView] = []
+    for r in cursor.fetchall():
+        counts = _json(r[11], {})
+        parts = [p for p in counts.pop(EARLIER_PARTS, None) or [] if isinstance(p, dict)]
+        run = RunView(r[0], r[1], r[2], r[3], r[4], tuple(_json(r[5], [])), r[6], r[7], r[8], bool(r[9]), r[10],
+                      counts, r[12], resumed=bool(parts))
+        result.append(run)
+        result.extend(_earlier_part(run, part, resumed=index > 0) for index, part in enumerate(parts))
+    result.sort(key=lambda v: (v.started_at, v.id), reverse=True)
+    return result[:limit]
+
+
+def _earlier_part(run: RunView, part: dict, *, resumed: bool) -> RunView:
+    """The history row of a part of `run` that stopped before a resume."""
+    def number(name: str, default):
+        value = part.get(name)
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+    counts = part.get("counts")
+    return RunView(run.id, number("started_at", run.started_at), number("finished_at", None), run.since,
+                   run.until, run.inboxes, number("batch_size", run.batch_size),
+                   number("concurrent_batches", run.concurrent_batches), str(part.get("extractor") or run.extractor),
+                   run.rescan, str(part.get("state") or "interrupted"), counts if isinstance(counts, dict) else {},
+                   part.get("error") if isinstance(part.get("error"), str) else None, resumed=resumed,
+                   resumed_later=True)
 
 
 def _json(raw: str | None, default):

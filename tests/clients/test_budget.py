@@ -147,6 +147,24 @@ def test_bucket_learns_its_refill_period_and_others_usage_from_the_headers():
     assert budget.available() == pytest.approx(600.0)
 
 
+def test_a_remembered_bucket_starts_at_its_guess_and_the_first_answer_replaces_it():
+    """Limits remembered from an earlier run: half the bucket may go before any answer; the first answer's
+    `remaining` then sets the level, up as well as down (less what is still in flight); later answers only
+    lower it, as usual."""
+    clock = FakeClock()
+    budget = Budget("OpenAI tokens", model="bucket", window=60.0, limit=1000, start_level=0.5, clock=clock)
+    assert budget.available() == pytest.approx(500.0)
+    first, second = budget._take(100.0), budget._take(100.0)
+    budget.settle(first)
+    budget.observe(first, 900, limit=1000)                 # the server had room: up, less `second`
+    assert budget.available() == pytest.approx(800.0)
+    budget.settle(second)
+    budget.observe(second, 950, limit=1000)                # later answers never raise it
+    assert budget.available() == pytest.approx(800.0)
+    budget.observe(budget._take(10.0), 300, limit=1000)    # ...but lower it
+    assert budget.available() == pytest.approx(300.0)
+
+
 def test_a_server_without_budget_headers_is_not_paced():
     budget = Budget("OpenAI requests", model="bucket", window=60.0, probe=2.0, clock=FakeClock())
     take(budget, 2)

@@ -140,7 +140,11 @@ def test_openai_request_and_simulated_answer_follow_the_spec(sims):
             await client.aclose()
     reply = asyncio.run(main())
 
-    [(request, status, body)] = wire.exchanges
+    [(models, models_status, listed), (request, status, body)] = wire.exchanges
+    # The key check before the first call: `GET /models`, answered as the spec's ListModelsResponse.
+    assert (models.method, urlsplit(str(models.url)).path, models_status) == ("GET", "/v1/models", 200)
+    assert "/models" in spec["paths"] and "get" in spec["paths"]["/models"]
+    assert errors(spec, "#/components/schemas/ListModelsResponse", listed) == []
     sent = json.loads(request.content)
     assert errors(spec, "#/components/schemas/CreateChatCompletionRequest", sent) == []
     assert sent["response_format"]["type"] == "json_schema" and sent["response_format"]["json_schema"]["strict"]
@@ -201,3 +205,82 @@ def test_ship24_create_and_bulk_follow_the_spec(db):
         assert errors(spec, pointer, body) == [], f"the simulator's answer to {path} breaks the spec"
     assert {urlsplit(str(r.url)).path for r, _, _ in wire.exchanges} == {"/public/v1/trackers",
                                                                         "/public/v1/trackers/bulk"}
+
+
+SHIP24_READS = {   # (method, spec path) -> pointer of the answer's schema, or None: the `tracker` in data
+    ("GET", "/public/v1/couriers"): "#/paths/~1public~1v1~1couriers/get/responses/200/content/application~1json/schema",
+    ("GET", "/public/v1/trackers/{trackerId}"): None,
+    ("PATCH", "/public/v1/trackers/{trackerId}"): None,
+    ("GET", "/public/v1/trackers/{trackerId}/results"):
+        "#/paths/~1public~1v1~1trackers~1{trackerId}~1results/get/responses/200/content/application~1json/schema",
+}
+
+
+def _ship24_route(method: str, path: str) -> tuple[str, str]:
+    parts = path.split("/")
+    if len(parts) > 4 and parts[3] == "trackers" and parts[4] not in ("bulk", "track", "search"):
+        parts[4] = "{trackerId}"
+    return method, "/".join(parts)
+
+
+def test_ship24_couriers_update_and_results_follow_the_spec(db):
+    """The requests the worker and the status refresher really send -- GET /couriers, the create, the PATCH
+    that settles a tracker_conflict after an edit (desktop.core.conflicts), GET /trackers/{id} and its
+    results, by clientTrackerId where they use it -- against their operations (parameters, body), and the
+    simulator's answers against the documented schemas. (The spec's GET/PATCH tracker schema is the
+    `tracker` itself while its examples wrap it in `data.tracker`, as the API does: the tracker is checked.)"""
+    from desktop.clients.ship24 import Ship24Client
+    from desktop.core.registration import RegistrationWorker
+    from desktop.core.status import StatusRefresher
+    from desktop.store import outbox, review
+    from tests.core.test_registration import LoseAnswers
+    from tests.helpers.registration import SHIP24_KEY, add_shipment, ship24_sim
+
+    spec = load_spec("ship24-tracking-api.yaml")
+    sid = add_shipment("1Z999AA10123456784", courier_code="ups")
+    wire = Wire()
+    with ship24_sim() as sim:
+        async def main():
+            lost = httpx.AsyncClient(transport=LoseAnswers(1))   # the create's answer is lost
+            async with Ship24Client(sim.url, SHIP24_KEY, http=lost) as client:
+                await RegistrationWorker(client).drain_once()
+            await lost.aclose()
+            review.set_destination([sid], postcode="10115", country="DE")
+            http = httpx.AsyncClient(event_hooks={"response": [wire.on_response]})
+            async with Ship24Client(sim.url, SHIP24_KEY, http=http) as client:
+                await RegistrationWorker(client).drain_once()      # 400 tracker_conflict -> PATCH
+                await client.get_tracker(outbox.registration_for(sid).client_tracker_id, by_client_id=True)
+                await StatusRefresher(client).refresh()
+            await http.aclose()
+        asyncio.run(main())
+    assert outbox.registration_for(sid).state == "registered"
+
+    seen = set()
+    for request, status, body in wire.exchanges:
+        url = urlsplit(str(request.url))
+        route = _ship24_route(request.method, url.path)
+        if status == 429:   # GET /couriers is 1/s per key: the new worker's first ask may meet the last one's
+            assert body is None and route == ("GET", "/public/v1/couriers")  # plain text; waited, asked again
+            continue
+        if route == ("POST", "/public/v1/trackers"):
+            assert status == 400 and body["errors"][0]["code"] == "tracker_conflict"
+            assert errors(spec, "#/components/schemas/tracker-create-request", json.loads(request.content)) == []
+            continue
+        seen.add(route)
+        operation = spec["paths"][route[1]][route[0].lower()]
+        params = {p["name"]: p for p in operation.get("parameters", []) if p.get("in") == "query"}
+        for name, value in parse_qsl(url.query):
+            assert name in params and value in params[name]["schema"].get("enum", [value]), (route, name)
+        if route[0] == "PATCH":
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            sent = json.loads(request.content)
+            assert set(sent) <= set(schema["properties"]) and sent, sent
+            assert errors(spec, "#/paths/~1public~1v1~1trackers~1{trackerId}/patch/requestBody/content/"
+                                "application~1json/schema", sent) == []
+        assert status == 200, route
+        pointer = SHIP24_READS[route]
+        if pointer is None:
+            assert errors(spec, "#/components/schemas/tracker", body["data"]["tracker"]) == [], route
+        else:
+            assert errors(spec, pointer, body) == [], f"the simulator's answer to {route} breaks the spec"
+    assert seen == set(SHIP24_READS)

@@ -32,7 +32,8 @@ from desktop.core.llm_extractor import ShipmentList, load_prompt
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
 from desktop.sim.workspace import generate_workspace
 
-FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
+# The key check (GET /models) is tested in tests/core/test_refusals.py; here each request is a call.
+FAST = {"check_key": False, "backoff_base": 0.01, "backoff_max": 0.05}
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from desktop.clients.errors import (
     ServerError,
 )
 from desktop.clients.ship24 import BULK_MAX, Ship24Client
+from desktop.clients.ship24_models import parse_tracking
 from tests.helpers.registration import SHIP24_KEY, numbers, ship24_sim
 
 
@@ -128,13 +129,57 @@ def test_results_and_not_found():
             return result, by_client, searched, missing.value
         result, by_client, searched, missing = run(sim.url, go)
     assert result.milestone == "delivered" and result.latest_event is not None
-    assert result.latest_event.occurred_at >= result.events[-1].occurred_at
+    assert result.latest_event.milestone == "delivered"
+    assert [e.order for e in result.events] == [5, 4, 3, 2, 1]  # as Ship24 sent them: newest first
     assert by_client.tracker.tracker_id == result.tracker.tracker_id
     assert [s.tracker.tracker_id for s in searched] == [result.tracker.tracker_id]
     assert missing.code == "tracker_not_found"
 
 
 @pytest.mark.slow
+def test_the_latest_event_is_ship24s_newest_not_the_latest_looking_local_time():
+    """Issue 10: occurrenceDatetime is local time without an offset. Picked up in Shenzhen (+8 h), then
+    arrived in the US (-5 h): the arrival's text looks 12 h older. Ship24's array order is the truth."""
+    with ship24_sim() as sim:
+        async def go(client):
+            tracker = await client.create_tracker(payload("SHIP24_SAMPLE_IN_TRANSIT_004"))
+            return await client.tracker_results(tracker.tracker_id)
+        result = run(sim.url, go)
+    latest = result.latest_event
+    assert latest is not None and latest.status_code == "transit_arrival" == result.status_code
+    assert latest.occurred_at < result.events[1].occurred_at  # what the old text sort got wrong
+    assert [e.order for e in result.events] == [3, 2, 1]
+
+
+def _event(event_id: str, at: str, order: int | None) -> dict:
+    return {"eventId": event_id, "status": event_id, "occurrenceDatetime": at, "order": order}
+
+
+def test_events_with_the_same_time_are_ordered_by_order():
+    """The spec: `order` settles events with the same occurrenceDatetime (lower is older); otherwise the
+    array's own order stands, whatever the times look like."""
+    raw = {"tracker": {"trackerId": "t"}, "shipment": {},
+           "events": [_event("b", "2026-03-04T10:00:00", 2), _event("c", "2026-03-04T10:00:00", 3),
+                      _event("z", "2026-03-05T01:00:00", 1), _event("y", "2026-03-04T09:00:00", None),
+                      _event("x", "2026-03-04T09:00:00", None)]}
+    assert [e.event_id for e in parse_tracking(raw).events] == ["c", "b", "z", "y", "x"]
+
+
+def test_update_tracker_by_client_id_and_its_lock():
+    with ship24_sim(timeline_step_seconds=0.05) as sim:
+        async def go(client):
+            created = await client.create_tracker(payload("SSPATCH12345", courierCode=["ups"]))
+            updated = await client.update_tracker(created.client_tracker_id, {"destinationPostCode": "10115"},
+                                                  by_client_id=True)
+            await asyncio.sleep(0.3)  # events appear: courier and destination are locked
+            with pytest.raises(ApiStatusError) as locked:
+                await client.update_tracker(created.tracker_id, {"courierCode": ["fedex"]})
+            return created, updated, locked.value
+        created, updated, locked = run(sim.url, go)
+    assert updated.tracker_id == created.tracker_id
+    assert (locked.status, locked.code) == (400, "tracker_not_updatable")
+
+
 def test_keeps_under_the_per_second_limits_before_any_429():
     """30 single creates and 7 bulk calls fired at once: the client paces them, the simulator sends no 429."""
     nums = numbers(60, seed=5)

@@ -22,7 +22,7 @@ def _shipscan(*args: str, env: dict) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=120)
 
 
-def test_scan_with_a_wrong_openai_key_exits_1_after_one_call(tmp_path):
+def test_scan_with_a_wrong_openai_key_exits_1_after_one_request(tmp_path):
     ws = generate_workspace(seed=11, conversations=80)
     config = SimConfig.for_tests()
     config.front.rate_limit_per_minute, config.front.window_seconds = 150, 3.0
@@ -34,12 +34,13 @@ def test_scan_with_a_wrong_openai_key_exits_1_after_one_call(tmp_path):
                "OPENAI_API_KEY": "sk-wrong-key-0123456789", "OPENAI_BASE_URL": sims.openai_url}
         done = _shipscan("scan", "--since", since, "--until", until, "--db", str(tmp_path / "s.sqlite3"),
                          "--json", env=env)
-        calls = sims.openai.log.requests_by_route["POST /v1/chat/completions"]
+        calls = sims.openai.log.requests_by_route.get("POST /v1/chat/completions", 0)
+        checks = sims.openai.log.requests_by_route.get("GET /v1/models", 0)
     assert done.returncode == 1, done.stderr
     summary = json.loads(done.stdout)                   # still ONE object on stdout
     assert summary["state"] == "failed" and summary["conversations_failed"] == 0
     assert summary["error"].startswith("OpenAI refused the key (HTTP 401)")
-    assert 1 <= calls <= 10, calls   # the first, and those already on the wire beside it (4 seen)
+    assert (calls, checks) == (0, 1)   # the key is asked about once (GET /models) before any call
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == [f"scan failed: {summary['error']}"], done.stderr
     assert "sk-wrong-key-0123456789" not in done.stdout + done.stderr

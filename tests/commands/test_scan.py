@@ -142,3 +142,53 @@ def test_an_unknown_inbox_is_an_error_naming_it(tmp_path):
     proc = _shipscan("scan", "--demo", "--db", str(tmp_path / "s.sqlite3"), "--inbox", "inb_typo", timeout=120)
     assert proc.returncode == 2 and "unknown --inbox inb_typo" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- Front token scopes (issue 10) ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def scoped_sims():
+    """Simulators with tokens of fewer scopes; yields (env without the token, scan command)."""
+    ws = generate_workspace(seed=5, conversations=30)
+    cfg = SimConfig.for_tests()
+    cfg.front.rate_limit_per_minute, cfg.front.window_seconds = 150, 3.0     # a scan waits no minute
+    cfg.front.extra_tokens = {"scan-only": ["conversations:read", "messages:read"],
+                              "no-messages": ["conversations:read", "inboxes:read"]}
+    with start_simulators(ws, cfg) as sims:
+        times = [m.created_at for c in ws.conversations for m in c.messages]
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(min(times) - 1))
+        until = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(max(times) + 2))
+        yield ({"FRONT_API_URL": sims.front_url, "OPENAI_API_KEY": "", "SHIP24_API_KEY": ""},
+               ["scan", "--since", since, "--until", until, "--extractor", "rules"], ws)
+
+
+def test_a_token_without_messages_read_is_one_line_naming_the_scope_and_exit_2(tmp_path, scoped_sims):
+    env, command, _ws = scoped_sims
+    env = {**env, "FRONT_API_TOKEN": "no-messages"}
+    done = _shipscan(*command, "--db", str(tmp_path / "s.sqlite3"), env=env, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Front token lacks the messages:read scope" in lines[0], done.stderr
+    assert done.stdout == ""
+    as_json = _shipscan(*command, "--json", "--db", str(tmp_path / "j.sqlite3"), env=env, timeout=120)
+    assert as_json.returncode == 2
+    summary = json.loads(as_json.stdout)                     # --json still prints the run's one summary
+    assert summary["state"] == "failed" and "messages:read" in summary["error"]
+
+
+def test_a_token_with_only_the_scan_scopes_scans_with_or_without_inboxes(tmp_path, scoped_sims):
+    env, command, ws = scoped_sims
+    env = {**env, "FRONT_API_TOKEN": "scan-only"}
+    listable = {c.id for c in ws.conversations if c.messages and not c.merged_into}
+    done = _shipscan(*command, "--json", "--db", str(tmp_path / "s.sqlite3"), env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["state"] == "completed" and summary["conversations_listed"] == len(listable)
+    assert summary["conversations_failed"] == 0
+
+    inbox = ws.inboxes[0].id
+    one = _shipscan(*command, "--json", "--inbox", inbox, "--db", str(tmp_path / "i.sqlite3"), env=env,
+                    timeout=120)
+    assert one.returncode == 0, one.stderr
+    assert "lacks the inboxes:read scope, so --inbox ids are not checked" in one.stderr
+    in_inbox = {c.id for c in ws.conversations if c.messages and not c.merged_into and inbox in c.inbox_ids}
+    assert json.loads(one.stdout)["conversations_listed"] == len(in_inbox) > 0

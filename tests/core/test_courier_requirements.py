@@ -63,7 +63,7 @@ class Clock:
 
 def test_courier_list_is_fetched_lazily_and_cached_for_the_ttl(db):
     clock = Clock()
-    plain = add_shipment(numbers(1, seed=3)[0], courier_code=None)  # names no courier: no list needed
+    plain = add_shipment(numbers(1, seed=3)[0], courier_code=None)
     dpd_numbers = numbers(3, seed=4)
 
     async def scenario(url, sim):
@@ -71,7 +71,7 @@ def test_courier_list_is_fetched_lazily_and_cached_for_the_ttl(db):
             worker = RegistrationWorker(client, clock=clock, couriers_ttl=3600.0)
             await worker.drain_once()
             assert outbox.registration_for(plain).state == "registered"
-            assert sim.log.requests_by_route[COURIERS_ROUTE] == 0
+            assert sim.log.requests_by_route[COURIERS_ROUTE] == 1  # its carrier name is matched on the list
             fetched = []
             for number, advance in zip(dpd_numbers, (0.0, 3599.0, 2.0), strict=True):
                 clock.now += advance

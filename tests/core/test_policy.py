@@ -78,3 +78,11 @@ def test_caps_come_from_settings():
     assert caps == Caps(per_scan=7, per_day=9)
     assert policy.hold_reason(["llm_missed", "day_cap"]) == policy.HOLD_REASONS["day_cap"]
     assert policy.hold_reason(["llm_missed"]) is None
+
+
+def test_a_flood_is_held_as_a_group_even_when_everything_is_approved_by_hand():
+    """The conversation's verdict comes first, so a flood is ONE held group whatever the settings say."""
+    usage = Usage(conversation_shipments=policy.MAX_AUTO_PER_CONVERSATION + 1)
+    assert decide(_ship(), True, usage).hold == policy.GROUP_HOLD
+    assert decide(_ship(), True).hold == "approve_by_hand"
+    assert "266 candidate numbers held" in policy.group_reason("cnv_1", 266)

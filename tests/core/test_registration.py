@@ -318,8 +318,8 @@ class NoCourierList(Ship24Client):
 
 @pytest.mark.parametrize("mode", ["accept", "reject"])
 def test_without_the_courier_list_registration_is_not_blocked(db, mode, caplog):
-    """The list is unavailable: send as before. "reject" servers still get the old 400 -> needs_info path;
-    the documented server creates the tracker (it may never find results, but nothing is held back)."""
+    """The list is unavailable: registration goes on, without a courier code (an unverified code is never
+    sent; Ship24 detects the courier), so neither server mode has a courier to hold it back."""
     sid = add_shipment(numbers(1)[0], courier="dpd", courier_code="dpd", carrier="DPD")
 
     async def scenario(url):
@@ -330,32 +330,79 @@ def test_without_the_courier_list_registration_is_not_blocked(db, mode, caplog):
     with ship24_sim(required_fields_mode=mode) as sim, caplog.at_level("WARNING", "shipscan.registration"):
         worker = asyncio.run(scenario(sim.url))
         assert sim.log.create_requests == 1
-        if mode == "reject":
-            r = row(sid)
-            assert (r.state, r.kind) == ("failed", "needs_info") and sim.log.trackers_created == 0
-            assert "needs more details" in r.last_error and "postcode" in r.last_error
-            assert outbox.attempts_for(sid)[0].http_status == 400
-            review.set_destination([sid], postcode="SW1A 1AA")
-            asyncio.run(scenario(sim.url))
         assert_registered_exactly_once(sim, [sid])
+        assert "courierCode" not in sim.service.trackers[row(sid).tracker_id].payload
     assert worker.requirements.fetches == 1
     assert "courier list unavailable" in caplog.text
 
 
-def test_tracker_conflict_is_permanent(db):
-    number = numbers(1)[0]
-    sid = add_shipment(number)
-    other_payload = {**json.loads(row(sid).payload), "destinationPostCode": "AB1 2CD"}
+def _lose_first_create_then_edit(sim, sid: int, edit) -> None:
+    """An attempt whose answer is lost (Ship24 created the tracker), then an edit of the shipment."""
+    async def lost(url):
+        http = httpx.AsyncClient(transport=LoseAnswers(1))
+        async with Ship24Client(url, SHIP24_KEY, http=http) as client:
+            await RegistrationWorker(client).drain_once()
+        await http.aclose()
+    asyncio.run(lost(sim.url))
+    assert (row(sid).state, sim.log.trackers_created) == ("queued", 1)  # we never heard of the tracker
+    before = row(sid).client_tracker_id
+    assert edit(sid).ok
+    assert row(sid).client_tracker_id == before  # same number and courier: the same tracker identity
+
+
+@pytest.mark.parametrize(("bulk_min", "edit"), [
+    (2, lambda sid: review.set_destination([sid], postcode="10115", country="DE")[0]),
+    (1, lambda sid: review.set_destination([sid], postcode="10115", country="DE")[0]),  # the bulk path
+    (2, lambda sid: review.edit(sid, courier_code="us-post")),
+])
+def test_an_edited_shipment_whose_tracker_exists_is_registered_once(db, bulk_min, edit):
+    """Issue 10: Ship24 answers tracker_conflict (the edited payload differs from the tracker it holds under
+    our clientTrackerId); the worker updates that tracker and registers the shipment with it: one tracker,
+    one unit of quota, no permanent failure."""
+    sid = add_shipment(numbers(1, seed=21)[0])
+    events = Recorder()
+    with ship24_sim() as sim:
+        _lose_first_create_then_edit(sim, sid, edit)
+        asyncio.run(drain(sim.url, events, bulk_min=bulk_min))
+        assert_registered_exactly_once(sim, [sid])
+        assert sim.log.status_counts[400] == 1  # the conflict, once
+        sent = json.loads(row(sid).payload)
+        tracker = sim.service.trackers[row(sid).tracker_id].payload
+        assert {k: tracker.get(k) for k in ("destinationPostCode", "courierCode")} == {
+            "destinationPostCode": sent.get("destinationPostCode"), "courierCode": sent.get("courierCode")}
+        assert asyncio.run(drain(sim.url)).attempted == 0
+    assert [a.outcome for a in outbox.attempts_for(sid)] == ["temporary", "existing"]
+    assert "details were updated" in events.of(RegistrationChanged)[-1].message
+
+
+def test_an_edit_that_ship24_can_no_longer_apply_still_registers_once(db):
+    """The tracker has already found the shipment (events), so Ship24 locks its destination: 400
+    tracker_not_updatable. The shipment registers with that tracker (it tracks the right number) and says
+    the edit did not reach Ship24; nothing is billed twice."""
+    sid = add_shipment("SHIP24_SAMPLE_IN_TRANSIT_021")
+    with ship24_sim() as sim:
+        _lose_first_create_then_edit(sim, sid, lambda s: review.set_destination([s], postcode="10115")[0])
+        asyncio.run(drain(sim.url))
+        assert_registered_exactly_once(sim, [sid])
+        assert sim.log.requests_by_route["PATCH /public/v1/trackers/{id}"] == 1
+    r = row(sid)
+    assert [a.outcome for a in outbox.attempts_for(sid)] == ["temporary", "existing"]
+    assert "already found the shipment" in outbox.attempts_for(sid)[-1].message and r.kind is None
+
+
+def test_a_tracker_under_our_id_for_another_number_is_a_permanent_failure(db):
+    """Not from us (our id is derived from the number): said plainly, never registered with it."""
+    sid = add_shipment(numbers(1, seed=5)[0])
+    foreign = {"trackingNumber": "SSFOREIGN12345", "clientTrackerId": row(sid).client_tracker_id}
 
     async def precreate(url):
         async with Ship24Client(url, SHIP24_KEY) as client:
-            await client.create_tracker(other_payload)
+            await client.create_tracker(foreign)
     with ship24_sim() as sim:
         asyncio.run(precreate(sim.url))
         asyncio.run(drain(sim.url))
     r = row(sid)
-    assert (r.state, r.kind) == ("failed", "permanent")
-    assert r.last_error.startswith("Ship24 already tracks this shipment with different details")
+    assert (r.state, r.kind) == ("failed", "permanent") and "for another number" in r.last_error
 
 
 def test_temporary_failures_give_up_at_the_cap_then_retry_now(db):

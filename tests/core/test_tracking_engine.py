@@ -76,7 +76,7 @@ def test_couriers_map_to_ship24_and_tracking_pages():
                              "landmark", "speedee", "gofo"}
     assert courier_info("usps").ship24_code == "us-post"
     assert courier_info("ups").tracking_url(UPS).endswith("tracknum=" + UPS)
-    assert courier_info("s10").tracking_url("RB123456785GB") is None
+    assert courier_info("s10").tracking_url("RB123456785GB") == "https://www.ship24.com/tracking?p=RB123456785GB"
     assert courier_info("nope") is None and courier_info(None) is None
 
 

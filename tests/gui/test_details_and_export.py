@@ -68,8 +68,135 @@ def test_copy_and_export_the_current_view(window, qtbot, tmp_path):
     target = tmp_path / "view.csv"
     view.ask_export_path = lambda: str(target)
     view.export_button.click()
-    with target.open(encoding="utf-8") as handle:
+    with target.open(encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][0] == "Number" and len(rows) == 11
     assert [r[0] for r in rows[1:]] == [ShipmentRow.get_by_id(i).tracking_number for i in expected]
     assert all(r[6] == "needs review" for r in rows[1:])
+
+
+# --- issue 11: export keeps numbers as text, links the conversation, never runs a formula ----------------
+
+LONG_NUMBER = "0042123456789012345678901"   # 25 digits with leading zeros: 4.2E+22 in a spreadsheet
+HOSTILE = {"order_number": "00123", "supplier": '=HYPERLINK("http://evil","x")', "carrier": "@SUM(A1)"}
+
+
+def _seed_hostile_row() -> None:
+    seed_shipments(3)
+    database.execute_sql("UPDATE shipment SET tracking_number = ?, order_number = ?, supplier = ?, carrier = ? "
+                         "WHERE id = 2", [LONG_NUMBER, HOSTILE["order_number"], HOSTILE["supplier"],
+                                          HOSTILE["carrier"]])
+    database.execute_sql("UPDATE conversation SET subject = '-2+3 ok' WHERE id = 'cnv_seed0000000'")
+
+
+def _xlsx_rows(path) -> tuple[list[list[str]], list[str], str]:
+    """(cell texts per row, hyperlink targets, the sheet's XML) of a workbook written by the export."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(path) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        rels = book.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+    root = ET.fromstring(sheet)
+    rows = [["".join(c.itertext()) for c in row.findall("m:c", ns)] for row in root.iter(f"{{{ns['m']}}}row")]
+    targets = [r.get("Target") for r in ET.fromstring(rels)]
+    return rows, targets, sheet
+
+
+def test_export_workbook_keeps_long_numbers_and_zeros_as_text_with_a_link(window, qtbot, tmp_path):
+    _seed_hostile_row()
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    target = tmp_path / "view.xlsx"
+    view.ask_export_path = lambda: str(target)
+    view.export_button.click()
+    rows, links, sheet = _xlsx_rows(target)
+    header, body = rows[0], rows[1:]
+    assert header[-2:] == ["Conversation", "Open in Front"] and len(body) == 3
+    row = next(r for r in body if r[0] == LONG_NUMBER)
+    assert row[2] == "00123" and row[3] == HOSTILE["supplier"] and row[1] == HOSTILE["carrier"]
+    assert row[-1] == "https://app.frontapp.com/open/cnv_seed0000000"
+    assert "<f>" not in sheet and "<v>" not in sheet      # no formula, no number: every cell is text
+    assert sheet.count('t="inlineStr"') == sum(len(r) for r in rows)
+    assert sorted(links) == sorted(r[-1] for r in body)  # the link column is made of real hyperlinks
+    assert "Exported 3 shipments" in window.messages.history[-1].text
+
+
+def test_export_csv_neutralises_formulas_and_links_the_conversation(window, qtbot, tmp_path):
+    _seed_hostile_row()
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    target = tmp_path / "view.csv"
+    view.ask_export_path = lambda: str(target)
+    view.export_button.click()
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    row = next(r for r in rows[1:] if r[0] == LONG_NUMBER)
+    assert row[3] == "'" + HOSTILE["supplier"] and row[1] == "'" + HOSTILE["carrier"]
+    assert row[2] == "00123"
+    assert row[-1] == "https://app.frontapp.com/open/cnv_seed0000000" and rows[0][-1] == "Open in Front"
+    subjects = {r[8] for r in rows[1:]}
+    assert "'-2+3 ok" in subjects
+    starts = {cell[:1] for r in rows[1:] for cell in r}
+    assert not starts & {"=", "+", "-", "@"}
+
+
+# --- issue 11: the details pane follows the filter ---------------------------------------------------------
+
+
+def test_details_pane_forgets_a_shipment_the_filter_removed(window, qtbot):
+    seed_shipments(8)
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    view.select_ids([2], current=2)
+    number = ShipmentRow.get_by_id(2).tracking_number
+    assert view.details.fields["number"].text() == number and view.details.front_button.isEnabled()
+    opened = []
+    view.details.open_url = lambda url: opened.append(url.toString()) or True
+
+    view.text_filter.setText(ShipmentRow.get_by_id(5).tracking_number)   # only shipment 5 is left
+    view.apply_filter()
+    assert view.model.ids() == [5]
+    assert view.details.fields["number"].text() == "" and view.details.front_link is None
+    assert not view.details.front_button.isEnabled()
+    view.details.front_button.click()
+    assert opened == []
+
+    view.select_ids([5], current=5)
+    view.text_filter.setText("no such shipment anywhere")                 # 0 rows
+    view.apply_filter()
+    assert view.model.rowCount() == 0
+    assert view.details.fields["number"].text() == "" and not view.details.front_button.isEnabled()
+    assert view.count_label.text() == "0 shipments"
+
+
+# --- issue 11: no browser -> copy link; S10 numbers have a tracking page ------------------------------------
+
+
+def test_no_browser_offers_the_link_to_copy(window, qtbot):
+    seed_shipments(3)
+    database.execute_sql("UPDATE shipment SET courier = 's10', carrier = 'Postal service', "
+                         "tracking_number = 'RB123456785GB' WHERE id = 1")
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    view.select_ids([1], current=1)
+    details = view.details
+    assert details.carrier_link == "https://www.ship24.com/tracking?p=RB123456785GB"
+    assert details.carrier_button.isEnabled()
+    details.open_url = lambda _url: False   # what QDesktopServices.openUrl answers when no browser starts
+    assert details.fallback.isHidden()
+    details.front_button.click()
+    assert details.fallback.isVisible()
+    assert "https://app.frontapp.com/open/cnv_seed0000000" in details.fallback_text.text()
+    details.copy_link_button.click()
+    assert QGuiApplication.clipboard().text() == "https://app.frontapp.com/open/cnv_seed0000000"
+    details.carrier_button.click()
+    details.copy_link_button.click()
+    assert QGuiApplication.clipboard().text() == "https://www.ship24.com/tracking?p=RB123456785GB"
+    view.select_ids([2], current=2)         # another shipment: the old link goes away
+    assert details.fallback.isHidden()

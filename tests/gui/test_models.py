@@ -12,7 +12,7 @@ from desktop.gui.models.history import RunHistoryModel
 from desktop.gui.models.retries import RetryQueueModel
 from desktop.gui.models.shipments import COLUMNS, IdRole, ShipmentTableModel
 from desktop.store import views
-from desktop.store.tables import ScanRunRow, ShipmentRow
+from desktop.store.tables import ConversationRow, ScanRunRow, ShipmentRow, database
 from tests.gui.seed import seed_shipments
 
 
@@ -72,8 +72,8 @@ def test_retry_model(db, qtmodeltester):
     qtmodeltester.check(model)
     states = {item.state for item in model.items()}
     assert states <= set(views.RETRY_STATES) and model.rowCount() == len(views.retry_queue())
-    failed = [model.index(r, 2).data() for r in range(model.rowCount())]
-    assert failed[0] == "failed"  # the ones that need a person come first
+    ids = [item.registration_id for item in model.items()]
+    assert ids == sorted(ids)  # a stable order: oldest first (the view sorts on request)
 
 
 def test_history_model(db, qtmodeltester):
@@ -126,3 +126,34 @@ def test_progress_view_shows_waits_and_counts(qtbot):
     assert "2 batches open" in view.counts.text() and "left" not in view.counts.text()
     view.on_run_finished(ev.RunFinished(1, ev.RunState.COMPLETED, {}))
     assert view.wait.text() == "" and view.counts.text().startswith("Scan completed.")
+
+
+def test_search_finds_numbers_typed_with_spaces_and_takes_several_terms(db, qtbot):
+    """Issue 11 item 10: typed into the real search box of the shipments view, through the debounce."""
+    from desktop.gui.shipmentsview import ShipmentsView
+
+    seed_shipments(40)
+    database.execute_sql("UPDATE shipment SET tracking_number = '1Z535J540312345678' WHERE id = 7")
+    view = ShipmentsView(bridge=None)
+    qtbot.addWidget(view)
+    view.reload()
+
+    def search(text: str) -> list[int]:
+        view.text_filter.clear()
+        with qtbot.waitSignal(view.model.reloaded, timeout=3000):
+            qtbot.keyClicks(view.text_filter, text)
+        return sorted(view.model.ids())
+
+    assert search("1Z 535J 5403") == [7]
+    assert search("1z-535j-5403-1234") == [7]
+    # Several terms: every one must match some column (here the supplier and the subject).
+    subjects = {c.id: c.subject for c in ConversationRow.select()}
+    rows = list(ShipmentRow.select())
+    expected = sorted(s.id for s in rows if s.supplier == "Globex" and "1003" in subjects[s.conversation_id])
+    assert expected and search("globex 1003") == expected
+    assert search("globex 1003 nosuchword") == []
+    assert search('"Acme Supplies"') == sorted(s.id for s in rows if s.supplier == "Acme Supplies")
+    assert search('"Supplies Acme"') == []                 # a quoted phrase is kept whole
+    assert view.count_label.text() == "0 shipments"
+    search("1Z 535J 5403")
+    assert view.count_label.text() == "1 shipment"

@@ -31,6 +31,24 @@ def conversation_of(text: str, cid: str = "cnv_hostile") -> Conversation:
     return Conversation(ref, (message,))
 
 
+def commit_hostile_conversation(cid: str = "cnv_hostile", *, approve_all_by_hand: bool = False) -> int:
+    """Extract the 3,000-line conversation with the rules engine and commit it as a scan would (the
+    database must be open); returns how many shipments it yielded (about 266)."""
+    import asyncio
+    import concurrent.futures
+
+    from desktop.core.rules_extractor import RulesExtractor
+    from desktop.store import scans
+
+    conversation = conversation_of(random_tracking_lines(), cid)
+    # In a thread of its own: GUI tests call this while their qasync loop runs in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        result = pool.submit(asyncio.run, RulesExtractor().extract(conversation)).result()
+    outcome = scans.commit_conversation(conversation.ref, run_id=None, result=result,
+                                        approve_all_by_hand=approve_all_by_hand)
+    return outcome.new_shipments
+
+
 def bom_encoded(text: str, encoding: str) -> bytes:
     """`text` with the byte-order mark of `encoding` ("utf-8-sig", "utf-16", "utf-32": Python adds it)."""
     return text.encode(encoding)

@@ -137,6 +137,54 @@ def test_courier_list_names_required_fields(ship24):
     assert couriers["landmark-global"]["requiredFields"] == ["destinationCountryCode"]
 
 
+def test_courier_list_is_the_simulators_own_data(ship24):
+    """Codes and names as Ship24's GET /couriers gives them, not the app's guesses: Canada Post is `ca-post`,
+    `dhl` is plainly "DHL" beside other DHL entities, Canpar is "Canpar Express", LaserShip is deprecated,
+    and La Poste needs the destination country (the spec's own example)."""
+    _, client = ship24
+    listed = client.get("/couriers").json()["data"]["couriers"]
+    couriers = {c["courierCode"]: c for c in listed}
+    assert len(couriers) == len(listed)  # codes are unique
+    assert couriers["ca-post"]["courierName"] == "Canada Post" and "canada-post" not in couriers
+    assert couriers["dhl"]["courierName"] == "DHL" and sum("DHL" in c["courierName"] for c in listed) >= 3
+    assert couriers["canpar"]["courierName"] == "Canpar Express"
+    assert couriers["lasership"]["isDeprecated"] is True and couriers["ontrac"]["isDeprecated"] is False
+    assert couriers["fr-post"]["requiredFields"] == ["destinationCountryCode"]
+    assert couriers["us-post"] == {"courierCode": "us-post", "courierName": "USPS", "website": couriers["us-post"][
+        "website"], "isPost": True, "countryCode": "US", "requiredFields": None, "isDeprecated": False}
+    guessed = client.post("/trackers", json={"trackingNumber": UPS, "courierCode": ["canada-post"]})
+    assert guessed.status_code == 400 and "canada-post" in guessed.json()["errors"][0]["message"]
+
+
+def test_patch_takes_only_the_spec_fields(ship24):
+    _, client = ship24
+    tracker_id = client.post("/trackers", json={"trackingNumber": UPS}).json()["data"]["tracker"]["trackerId"]
+    refused = client.patch(f"/trackers/{tracker_id}", json={"orderNumber": "PO-1", "destinationPostCode": "1"})
+    assert refused.status_code == 400 and refused.json()["errors"] == [
+        {"code": "validation_error", "message": "orderNumber cannot be updated"}]
+    by_client_id = client.post("/trackers", json={"trackingNumber": FEDEX, "clientTrackerId": "c-1"})
+    assert by_client_id.status_code == 201
+    patched = client.patch("/trackers/c-1", params={"searchBy": "clientTrackerId"},
+                           json={"destinationPostCode": "10115", "destinationCountryCode": "DE"})
+    assert patched.status_code == 200 and patched.json()["data"]["tracker"]["clientTrackerId"] == "c-1"
+    same = client.post("/trackers", json={"trackingNumber": FEDEX, "clientTrackerId": "c-1",
+                                          "destinationPostCode": "10115", "destinationCountryCode": "DE"})
+    assert same.status_code == 201 and same.json()["data"]["tracker"] == patched.json()["data"]["tracker"]
+
+
+@pytest.mark.parametrize(("zones", "sorted_by_text"), [((8.0, -5.0), False), ((0.0, 0.0), True)])
+def test_event_times_are_local_to_each_scan(http, make_sims, zones, sorted_by_text):
+    sims = make_sims(lambda cfg: (no_limits(cfg), setattr(cfg.ship24, "event_zones_hours", zones)))
+    client = http.ship24(sims)
+    created = client.post("/trackers", json={"trackingNumber": "SHIP24_SAMPLE_IN_TRANSIT_001"}).json()
+    tracking = client.get(f"/trackers/{created['data']['tracker']['trackerId']}/results").json()["data"]
+    events = tracking["trackings"][0]["events"]
+    assert [e["statusCode"] for e in events] == ["transit_arrival", "transit_pickup", "data_order_created"]
+    times = [e["occurrenceDatetime"] for e in events]
+    assert (times == sorted(times, reverse=True)) is sorted_by_text
+    assert all(len(t) == 19 for t in times)  # no offset, no Z: local time as the courier gave it
+
+
 def test_missing_required_field_is_accepted_but_never_finds_results(ship24):
     """Default "accept" mode (docs.ship24.com/couriers): the create is not blocked and uses quota, but the
     tracker's results stay pending with no events, however much time passes."""
@@ -275,7 +323,10 @@ def test_sample_numbers_have_scripted_timelines(ship24):
     tracking = results[0]
     assert tracking["shipment"]["statusMilestone"] == "delivered" and tracking["tracker"]["isTracked"] is False
     times = [e["occurrenceDatetime"] for e in tracking["events"]]
-    assert times == sorted(times, reverse=True) and tracking["events"][0]["statusMilestone"] == "delivered"
+    # Newest first with `order` (1 = oldest), as the spec's examples; local times without an offset, so
+    # across the origin's and destination's zones (+8 h, -5 h by default) they do not sort.
+    assert [e["order"] for e in tracking["events"]] == [5, 4, 3, 2, 1]
+    assert tracking["events"][0]["statusMilestone"] == "delivered" and times != sorted(times, reverse=True)
     assert tracking["statistics"]["timestamps"]["deliveredDatetime"] == times[0]
     again = client.get(f"/trackers/{tracker_id}/results").json()["data"]["trackings"][0]
     assert [e["eventId"] for e in again["events"]] == [e["eventId"] for e in tracking["events"]]

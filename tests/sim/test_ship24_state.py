@@ -50,7 +50,7 @@ def test_trackers_and_quota_survive_a_restart(tmp_path):
                                                    {"trackingNumber": PLAIN, "clientTrackerId": "ship-3"}])
         assert bulk.status_code == 201
         sample_id, plain_id = (item["tracker"]["trackerId"] for item in bulk.json()["data"])
-        patched = client.patch(f"/trackers/{plain_id}", json={"shipmentReference": "order-77"})
+        patched = client.patch(f"/trackers/{plain_id}", json={"destinationPostCode": "SW1A 1AA"})
         assert patched.status_code == 200
         assert server.log.trackers_created == 3
     assert json.loads(state.read_text())["trackers_created"] == 3
@@ -65,7 +65,8 @@ def test_trackers_and_quota_survive_a_restart(tmp_path):
         assert conflict.status_code == 400 and conflict.json()["errors"][0]["code"] == "tracker_conflict"
         results = client.get(f"/trackers/{sample_id}/results").json()["data"]["trackings"][0]
         assert results["shipment"]["statusMilestone"] == "delivered"
-        assert tracker_of(client.get(f"/trackers/{plain_id}"))["shipmentReference"] == "order-77"
+        patched_results = client.get(f"/trackers/{plain_id}/results").json()["data"]["trackings"][0]
+        assert patched_results["shipment"]["recipient"]["postCode"] == "SW1A 1AA"  # the PATCH was kept
         listed = client.get("/trackers").json()["data"]["trackers"]
         assert [t["trackerId"] for t in listed] == [first["trackerId"], sample_id, plain_id]
         new = tracker_of(client.post("/trackers", json={"trackingNumber": FEDEX}))

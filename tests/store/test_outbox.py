@@ -125,10 +125,14 @@ def test_retry_now_ignores_backoff_and_lifts_pause(db):
     RegistrationRow.update(state="paused", kind="quota").where(RegistrationRow.shipment == c).execute()
     assert outbox.claim_due(NOW) == []
     assert outbox.retry_now([a], now=NOW) == [a]
-    assert not outbox.is_paused()  # retrying lifts the pause
-    assert sorted(r.shipment_id for r in outbox.claim_due(NOW)) == [a, c]
+    # Retrying one row takes only that row out of the pause (issue 11, item 8): c stays paused.
+    assert outbox.is_paused() and reg(c).state == "paused"
+    assert outbox.claim_due(NOW) == []
+    assert [r.shipment_id for r in outbox.claim_due(NOW, shipment_ids=[a, c])] == [a]
     assert sorted(outbox.retry_now(None, now=NOW)) == [a, b, c]
-    # a and c are still leased by the claim above; b's backoff is gone.
+    assert not outbox.is_paused()  # retrying everything lifts the pause
+    assert [r.shipment_id for r in outbox.claim_due(NOW, shipment_ids=[c])] == [c]
+    # a and c are still leased by the claims above; b's backoff is gone.
     assert [r.shipment_id for r in outbox.claim_due(NOW)] == [b]
     assert sorted(outbox.retry_now(None, break_leases=True, now=NOW)) == [a, b, c]
     assert len(outbox.claim_due(NOW)) == 3

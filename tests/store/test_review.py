@@ -32,16 +32,24 @@ def test_reject_dismisses_and_approve_undoes_it(db):
     assert review.approve([sid])[0].state == "queued"
 
 
-def test_registered_shipments_cannot_be_rejected_or_edited(db):
+def test_registered_shipments_cannot_be_edited_and_reject_only_hides_them(db):
     sid = add_shipment(numbers(1)[0])
     mark(sid, state="registered", tracker_id="trk")
     before = outbox.registration_for(sid).payload
-    assert not review.reject([sid])[0].ok
+    shipment = ShipmentRow.get_by_id(sid)
+    assert review.edit_refusal(shipment.tracking_number, shipment.courier) == review.REFUSED_REGISTERED
     result = review.edit(sid, tracking_number="1ZNEWNUMBER123")
     assert not result.ok and "Already registered" in result.message
     assert not review.set_destination([sid], postcode="SW1A 1AA")[0].ok
     assert outbox.registration_for(sid).payload == before
-    assert review.approve([sid])[0].message == "Already registered."
+    approved = review.approve([sid])[0]
+    assert approved.message == "Already registered." and not approved.changed
+    # Issue 11 item 9: Reject marks a registered false positive rejected here; Ship24 keeps its tracker.
+    rejected = review.reject([sid])[0]
+    assert rejected.ok and rejected.changed and "stays registered with Ship24" in rejected.message
+    assert ShipmentRow.get_by_id(sid).review_state == "rejected"
+    assert outbox.registration_for(sid).state == "registered"
+    assert not review.reject([sid])[0].changed
 
 
 def test_edit_refreezes_payload_and_requeues_a_failed_shipment(db):
@@ -85,3 +93,15 @@ def test_set_destination_answers_needs_info(db):
     assert payload["destinationPostCode"] == "SW1A 1AA" and payload["destinationCountryCode"] == "GB"
     assert not review.set_destination(ids, country="Great Britain")[0].ok
     assert not review.set_destination(ids, postcode="9" * 40)[0].ok
+
+
+def test_an_edit_to_an_invalid_number_needs_review_again(db):
+    """Issue 11 item 3: "it will wait for review" is true: pending, waiting for approval, until approved."""
+    sid = add_shipment("1Z999AA10123456784")
+    mark(sid, state="failed", kind="needs_info", attempts=1, last_error="needs a destination country")
+    ShipmentRow.update(review_state="auto").where(ShipmentRow.id == sid).execute()
+    result = review.edit(sid, tracking_number="1Z999AA10123456785", validated=False)
+    assert result.ok and result.state == outbox.WAITING_APPROVAL and "needs review" in result.message
+    assert ShipmentRow.get_by_id(sid).review_state == "pending"
+    assert review.set_destination([sid], country="GB")[0].state == outbox.WAITING_APPROVAL
+    assert review.approve([sid])[0].state == outbox.QUEUED

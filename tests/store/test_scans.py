@@ -111,7 +111,9 @@ def test_runs_of_dead_processes_are_interrupted_and_resumable(db):
     scans.save_run(run.id, counts={"listed": 3}, batches=[{"batch": 1}], state=RunState.COMPLETED)
     assert scans.find_resumable(100.0, 200.0, ["inb_a", "inb_b"]) is None         # finished: start afresh
     row = scans.run_row(run.id)
-    assert row.finished_at is not None and json.loads(row.counts) == {"listed": 3}
+    counts = json.loads(row.counts)
+    assert row.finished_at is not None and counts["listed"] == 3
+    assert [part["state"] for part in counts[scans.EARLIER_PARTS]] == ["interrupted"]  # kept for the history
     assert scans.run_batches(run.id) == [{"batch": 1}]
 
 

@@ -5,6 +5,11 @@ by default (or under Xvfb with QT_QPA_PLATFORM=xcb), and saves PNGs:
 
     docs/screenshots/scan.png, docs/screenshots/shipments.png, docs/screenshots/retry-queue.png
 
+and, with `--extra`, the shots that compare a change before/after (issue 11): the window at its default
+size (window-default.png), the shipments filtered down to one row after another row was selected, with
+the date filter on (shipments-filtered.png), and the scan tab after a connection error followed by an
+info message (errors.png).
+
 Ship24's simulated quota is set low so that part of the registrations pause and the retry queue has
 something to show. Run: python tests/tools/make_screenshots.py [--out docs/screenshots]
 """
@@ -56,22 +61,24 @@ async def save(window, path: Path) -> None:
     print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
 
 
-async def shoot(out: Path, folder: Path) -> None:
+async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
     from desktop.app import compose
     from desktop.gui.messages import Messages
     from desktop.services import open_services
 
     async with open_services(demo=True, db=folder / "demo.sqlite3", sim_config=sim_config()) as svc:
         bridge, window = compose(svc, Messages())
-        window.resize(*SIZE)
         window.show()
         window.start()
         bridge.start_worker()
         panel = window.scan_panel
+        await wait_for(lambda: panel.inbox_list.count() > 0)
+        if extra:
+            await save(window, out / "window-default.png")
+        window.resize(*SIZE)
         panel.apply_preset("7d")
         panel.batch_size.setValue(10)
         panel.concurrent.setValue(3)
-        await wait_for(lambda: panel.inbox_list.count() > 0)
         estimated = asyncio.Event()
         bridge.estimate_ready.connect(lambda _e: estimated.set())
         panel.request_estimate()
@@ -88,15 +95,51 @@ async def shoot(out: Path, folder: Path) -> None:
         window.shipments.reload()
         _select_interesting_row(window.shipments)
         await save(window, out / "shipments.png")
+        if extra:
+            await _shoot_filtered(window, out)
         await wait_for(lambda: _paused(), 60)
         window.tabs.setCurrentWidget(window.retries)
         window.retries.refresh()
         if window.retries.model.rowCount():
             window.retries.table.selectRow(0)
         await save(window, out / "retry-queue.png")
+        if extra:
+            await _shoot_errors(window, bridge, out)
         await bridge.aclose()
         window.hide()
         window.deleteLater()
+
+
+async def _shoot_filtered(window, out: Path) -> None:
+    """Select one shipment, then filter down to ANOTHER single one (with the date filter on)."""
+    view = window.shipments
+    ids = view.model.ids()
+    if len(ids) < 2:
+        return
+    view.select_ids([ids[0]], current=ids[0])
+    other = view.model.row(view.model.row_of(ids[1]))
+    view.date_check.setChecked(True)
+    view.text_filter.setText(other.number)
+    view.apply_filter()
+    await save(window, out / "shipments-filtered.png")
+    view.text_filter.clear()
+    view.date_check.setChecked(False)
+    view.apply_filter()
+
+
+async def _shoot_errors(window, bridge, out: Path) -> None:
+    """What the agent sees after Front could not be reached, and one harmless message after it."""
+    from desktop.core import events as ev
+
+    window.tabs.setCurrentIndex(0)
+    raw = "search: ConnectError: [Errno 111] Connection refused"
+    bridge.error_reported.emit(ev.ErrorReported("scan", f"front: {raw}"))
+    bridge.messages.error(f"The scan stopped: front: {raw}")
+    bridge.messages.info("Tracking status: 12 checked, 0 changed.")
+    banner = getattr(window, "banner", None)  # the error banner (issue 11): show its details too
+    if banner is not None:
+        banner.details_button.setChecked(True)
+    await save(window, out / "errors.png")
 
 
 def _paused() -> bool:
@@ -117,6 +160,7 @@ def _select_interesting_row(view) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--extra", action="store_true", help="also the before/after comparison shots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     from desktop.app import make_application
@@ -128,7 +172,7 @@ def main() -> int:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            loop.run_until_complete(shoot(args.out.resolve(), Path(tmp)))
+            loop.run_until_complete(shoot(args.out.resolve(), Path(tmp), args.extra))
     return 0
 
 

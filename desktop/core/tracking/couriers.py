@@ -4,6 +4,8 @@ Ship24 codes: `us-post` is confirmed by Ship24's own material; `ups`, `fedex` an
 third-party mapping (api-notes.md §2.10, LOW confidence). For the others no code is confirmed, so they carry
 None and Ship24 detects the courier itself (courierCode is optional; a wrong one is worse than none).
 Tracking page templates come from the courier format descriptions (tracking_number_data), `{}` = number.
+UPU S10 items have none there (the data lists the posts' postcode finders, not tracking pages): they get
+Ship24's public tracking page (UNIVERSAL_TRACKING_URL), see the note at its definition.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ class Courier:
         return self.url_template.format(quote(number, safe=""))
 
 
+#: Ship24's public tracking page. Used for UPU S10 numbers: an S10 item passes from the issuing post (the
+#: number's last two letters) to the destination's post, which Shipscan usually does not know, and each post
+#: has its own site and URL scheme. Ship24 follows both legs for any S10 number, and it is the service
+#: Shipscan registers the shipment with, so the page shows the events the app shows.
+UNIVERSAL_TRACKING_URL = "https://www.ship24.com/tracking?p={}"
+
 _LIST = (
     Courier("ups", "UPS", "ups", "https://www.ups.com/track?tracknum={}"),
     Courier("usps", "USPS", "us-post", "https://tools.usps.com/go/TrackConfirmAction?tLabels={}"),
@@ -42,7 +50,7 @@ _LIST = (
             "https://www.canadapost-postescanada.ca/track-reperage/en#/search?searchFor={}"),
     Courier("purolator", "Purolator", None, "https://www.purolator.com/en/shipping/tracker?searchValue={}"),
     Courier("dpd", "DPD", None, "https://www.dpdgroup.com/nl/mydpd/my-parcels/track?lang=en&parcelNumber={}"),
-    Courier("s10", "Postal service (UPU S10)", None, None),
+    Courier("s10", "Postal service (UPU S10)", None, UNIVERSAL_TRACKING_URL),
     Courier("old_dominion", "Old Dominion Freight Line", None,
             "https://www.odfl.com/us/en/tools/trace-track-ltl-freight/trace.html?proNumbers={}"),
     Courier("yodel", "Yodel", None, "https://www.yodel.co.uk/tracking/{}"),

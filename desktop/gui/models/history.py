@@ -1,4 +1,8 @@
-"""RunHistoryModel: past scan runs (`store.views.runs`) with parameters, counts, duration and outcome."""
+"""RunHistoryModel: past scan runs (`store.views.runs`) with parameters, counts, duration and outcome.
+
+A run that was cancelled (or failed, or killed) and then resumed shows as two rows, each with its own
+counts and duration: "cancelled, resumed later" and "completed (resumed)".
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,13 @@ def duration(seconds: float | None) -> str:
         return ""
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def outcome(run: views.RunView) -> str:
+    """The state, and where a run was stopped and resumed, which part this row is."""
+    if run.resumed_later:
+        return f"{run.state}, resumed later"
+    return f"{run.state} (resumed)" if run.resumed else run.state
 
 
 class RunHistoryModel(ColumnTableModel):
@@ -76,7 +87,7 @@ class RunHistoryModel(ColumnTableModel):
             case "extractor":
                 return run.extractor + (" (rescan)" if run.rescan else "")
             case "state":
-                return run.state
+                return outcome(run)
             case "counts":
                 return " / ".join(_count(c, f"conversations_{n}", n) for n in ("listed", "scanned", "unchanged",
                                                                                  "failed"))

@@ -11,11 +11,12 @@ Signals:
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 
+from desktop.gui.formats import format_time
 from desktop.gui.models.base import ColumnTableModel
 from desktop.store import views
 
@@ -24,8 +25,26 @@ log = logging.getLogger("shipscan.gui")
 #: (column key, header) in display order; keys are `views.SHIPMENT_COLUMNS` keys.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("number", "Number"), ("carrier", "Carrier"), ("order", "Order/PO"), ("supplier", "Supplier"),
-    ("shipped", "Shipped"), ("status", "Tracking status"), ("review", "Review"), ("registration", "Registration"),
-    ("subject", "Conversation subject"), ("found", "Found at"))
+    ("customer", "Customer"), ("email", "Customer email"), ("shipped", "Shipped"), ("status", "Tracking status"),
+    ("checkpoint", "Last checkpoint"), ("checkpoint_at", "Checkpoint time"), ("expected", "Expected delivery"),
+    ("days", "Days in transit"), ("review", "Review"), ("registration", "Registration"),
+    ("subject", "Conversation subject"), ("message", "Last message"), ("found", "Found at"))
+#: Column keys of copy and export: the ten columns they had before issue 15 in their old order, then the
+#: new ones, so a spreadsheet built on an older export still finds its columns where they were.
+EXPORT_KEYS: tuple[str, ...] = ("number", "carrier", "order", "supplier", "shipped", "status", "review",
+                                "registration", "subject", "found", "customer", "email", "message", "checkpoint",
+                                "checkpoint_at", "expected", "days")
+#: Where the default sort (newest found first) is.
+FOUND_COLUMN = [key for key, _header in COLUMNS].index("found")
+STATUS_COLUMN = [key for key, _header in COLUMNS].index("status")
+
+#: Ship24 milestone -> (badge text, badge colour): green delivered, blue moving, amber to act, red problems.
+MILESTONE_BADGES: dict[str, tuple[str, str]] = {
+    "pending": ("Awaiting first scan", "#9e9e9e"), "info_received": ("Info received", "#78909c"),
+    "in_transit": ("In transit", "#1e88e5"), "out_for_delivery": ("Out for delivery", "#8e24aa"),
+    "available_for_pickup": ("Ready for pickup", "#f9a825"), "failed_attempt": ("Failed attempt", "#ef6c00"),
+    "delivered": ("Delivered", "#2e7d32"), "exception": ("Exception", "#c62828"),
+}
 
 STATE_LABELS = {
     "auto": "auto", "pending": "needs review", "approved": "approved", "rejected": "rejected",
@@ -37,12 +56,6 @@ STATE_LABELS = {
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
-
-
-def format_time(epoch: float | None) -> str:
-    if not epoch:
-        return ""
-    return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M")
 
 
 class ShipmentTableModel(ColumnTableModel):
@@ -73,6 +86,8 @@ class ShipmentTableModel(ColumnTableModel):
             return None
         if role == IdRole:
             return self._ids[index.row()]
+        if role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole):
+            return self._badge(index, role)
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, SortRole):
             return None
         try:
@@ -83,6 +98,17 @@ class ShipmentTableModel(ColumnTableModel):
         if row is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
         return display(row, COLUMNS[index.column()][0])
+
+    def _badge(self, index: QModelIndex | QPersistentModelIndex, role: int) -> QColor | None:
+        """The status column's coloured badge: a colour swatch and coloured text per milestone."""
+        if index.column() != STATUS_COLUMN:
+            return None
+        try:
+            row = self.row(index.row())
+        except Exception:  # as in data(): never into Qt's paint code
+            return None
+        badge = MILESTONE_BADGES.get(row.milestone) if row is not None else None
+        return QColor(badge[1]) if badge else None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -156,8 +182,15 @@ class ShipmentTableModel(ColumnTableModel):
 
 def display(row: views.ShipmentView, key: str) -> str:
     """The text shown for column `key` of `row` (also what copy and CSV export write)."""
-    if key == "found":
-        return format_time(row.found)
+    if key in ("found", "message"):
+        return format_time(row.value(key))
+    if key == "status":
+        badge = MILESTONE_BADGES.get(row.milestone)
+        return badge[0] if badge else row.status
+    if key == "checkpoint_at":
+        return row.checkpoint_at.replace("T", " ")[:16]
+    if key == "days":
+        return "" if row.days is None or row.days < 0 else str(row.days)
     value = row.value(key)
     if key in ("review", "registration"):
         return STATE_LABELS.get(str(value), str(value))

@@ -1,0 +1,149 @@
+"""The shipments table's right-click menu, double-click, and bulk work on the selection.
+
+Every entry reuses what the view and its details pane already do (approve/reject the selection, edit the
+current row, the pane's Front and carrier links); only copying, the bulk destination and retry are new
+here. Right-clicking a row outside the selection selects that row first, as file managers do.
+Double-click opens the row's conversation in Front (the pane's link, with its no-browser fallback).
+
+The destination is asked through `ask_destination(count)` -> (postcode, country) or None, which tests
+replace; an empty field leaves that field of each shipment as it is. Saving goes through the store's
+`review.set_destination` (one transaction per shipment; registered shipments are refused, with reason).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QMenu
+
+from desktop.gui.details import carrier_url
+from desktop.gui.formats import plural
+from desktop.store import review
+
+#: (name, menu text) in menu order; None = a separator.
+MENU: tuple[tuple[str, str] | None, ...] = (
+    ("copy_number", "Copy &number"), ("copy_link", "Copy &tracking link"), None,
+    ("open_front", "Open in &Front"), ("open_carrier", "Open &carrier page"), None,
+    ("approve", "&Approve"), ("reject", "&Reject"), ("edit", "&Edit…"), None,
+    ("destination", "Set &destination…"), ("retry", "Re&try registration now"))
+
+
+class ShipmentActions:
+    """Wires the menu, the double-click and the bulk actions onto `view` (a ShipmentsView)."""
+
+    def __init__(self, view) -> None:
+        self.view = view
+        self.ask_destination = self._ask_destination
+        table = view.table
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._show_menu)
+        table.doubleClicked.connect(self._double_clicked)
+
+    # ------------------------------------------------------------------ menu
+
+    def menu_at(self, pos: QPoint) -> QMenu | None:
+        """The menu for the row at viewport position `pos` (None off the rows); selects that row first when
+        it is not selected. Tests trigger its actions by `objectName`."""
+        index = self.view.table.indexAt(pos)
+        if not index.isValid():
+            return None
+        self._select_if_outside(index)
+        slots = {"copy_number": self.copy_numbers, "copy_link": self.copy_tracking_links,
+                 "open_front": self.open_front, "open_carrier": self.open_carrier,
+                 "approve": self.view.approve_selected, "reject": self.view.reject_selected,
+                 "edit": self.view.edit_current, "destination": self.set_destination, "retry": self.retry}
+        menu = QMenu(self.view.table)
+        count = len(self.view.selected_ids())
+        for entry in MENU:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            name, text = entry
+            action = QAction(text, menu)
+            action.setObjectName(name)
+            action.triggered.connect(slots[name])
+            menu.addAction(action)
+        menu.findChild(QAction, "edit").setEnabled(count == 1)
+        menu.findChild(QAction, "open_front").setEnabled(self.view.details.front_link is not None)
+        menu.findChild(QAction, "open_carrier").setEnabled(self.view.details.carrier_link is not None)
+        return menu
+
+    def _show_menu(self, pos: QPoint) -> None:
+        menu = self.menu_at(pos)
+        if menu is not None:
+            menu.exec(self.view.table.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def _select_if_outside(self, index: QModelIndex) -> None:
+        table = self.view.table
+        selection = table.selectionModel()
+        if not selection.isRowSelected(index.row(), index.parent()):
+            flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            selection.setCurrentIndex(index, flags)
+        elif table.currentIndex().row() != index.row():
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_front()
+
+    # ------------------------------------------------------------------ copy and open
+
+    def _selected_rows(self):
+        model = self.view.model
+        rows = (model.row(model.row_of(sid)) for sid in self.view.selected_ids())
+        return [row for row in rows if row is not None]
+
+    def copy_numbers(self) -> None:
+        """The selected tracking numbers, one a line."""
+        QGuiApplication.clipboard().setText("\n".join(row.number for row in self._selected_rows()))
+
+    def copy_tracking_links(self) -> None:
+        """The carrier's public tracking page of each selected shipment, one a line (none known: skipped,
+        and said so)."""
+        links = [url for row in self._selected_rows() if (url := carrier_url(row.courier, row.number))]
+        QGuiApplication.clipboard().setText("\n".join(links))
+        if not links:
+            self.view.bridge.messages.warning("No public tracking page is known for this carrier.")
+
+    def open_front(self) -> None:
+        self.view.details.open_link(self.view.details.front_link)
+
+    def open_carrier(self) -> None:
+        self.view.details.open_link(self.view.details.carrier_link)
+
+    # ------------------------------------------------------------------ bulk work
+
+    def set_destination(self) -> None:
+        """Ask once, save the postcode and/or country on every selected shipment, report in one line."""
+        ids = self.view.selected_ids()
+        values = self.ask_destination(len(ids)) if ids else None
+        if not values:
+            return
+        postcode, country = (value.strip() or None for value in values)
+        if postcode is None and country is None:
+            return
+        results = review.set_destination(ids, postcode=postcode, country=country)
+        done = [r for r in results if r.ok]
+        failed = [r for r in results if not r.ok]
+        text = f"Destination saved for {plural(len(done), 'shipment')}."
+        if failed:
+            text += f" {len(failed):,} not changed: {failed[0].message}"
+        (self.view.bridge.messages.warning if failed else self.view.bridge.messages.info)(text)
+        if done:
+            self.view.bridge.shipments_changed.emit()
+            worker = getattr(self.view.bridge, "worker", None)
+            if worker is not None:
+                worker.wake()  # the edited ones are queued again: register them now, not at the next poll
+
+    def _ask_destination(self, count: int) -> tuple[str, str] | None:
+        from desktop.gui.editdialog import DestinationDialog
+
+        dialog = DestinationDialog(plural(count, "selected shipment"), None, None, self.view)
+        dialog.setToolTip("An empty field leaves that field of each shipment as it is.")
+        return dialog.values() if dialog.exec() else None
+
+    def retry(self) -> None:
+        """Retry the selected shipments' registrations now (those that wait or failed)."""
+        if ids := self.view.selected_ids():
+            self.view.bridge.retry(ids)

@@ -1,0 +1,57 @@
+"""Issue 11 item 7: a cancelled scan and its resumed run are two honest rows in the History tab.
+
+The cancelled part keeps its outcome, its own new shipments and its own duration; the resumed part counts
+only its own, and the hour between the cancellation and the resume is in neither duration.
+"""
+
+from __future__ import annotations
+
+from desktop.core.pipeline import ScanParams
+from desktop.store.tables import ScanRunRow, ShipmentRow, database
+
+HOUR = 3600.0
+
+
+def _params(services) -> ScanParams:
+    """About half the small workspace, in batches of 5 one at a time: long enough to cancel mid-way."""
+    conversations = [c for c in services.workspace.conversations if c.messages]
+    times = sorted(max(m.created_at for m in c.messages) for c in conversations)
+    return ScanParams(times[len(times) // 2] - 1, times[-1] + 2, batch_size=5, concurrent_batches=1,
+                      extractor="rules")
+
+
+def _history(window) -> list[dict]:
+    window.tabs.setCurrentWidget(window.history)
+    window.history.refresh()
+    model = window.history.model
+    columns = [key for key, _title in type(model).columns]
+    return [{key: model.index(row, col).data() for col, key in enumerate(columns)} | {"view": model.run(row)}
+            for row in range(model.rowCount())]
+
+
+def test_a_cancelled_then_resumed_scan_shows_both_parts_honestly(window, services, qtbot):
+    bridge, params = window.bridge, _params(services)
+    with qtbot.waitSignal(bridge.run_finished, timeout=60_000) as cancelled:
+        bridge.start_scan(params)
+        qtbot.waitUntil(lambda: ShipmentRow.select().count() > 0, timeout=30_000)
+        bridge.cancel_scan()
+    assert cancelled.args[0].state.value == "cancelled"
+    found_before_cancel = ShipmentRow.select().count()
+    # As if the cancellation had happened an hour ago: the idle hour must not count as scanning time.
+    database.execute_sql("UPDATE scan_run SET started_at = started_at - ?, finished_at = finished_at - ?",
+                         [HOUR, HOUR])
+    qtbot.waitUntil(lambda: bridge.state == "idle", timeout=5000)
+
+    with qtbot.waitSignal(bridge.run_finished, timeout=60_000) as resumed:
+        bridge.start_scan(params)
+    assert resumed.args[0].state.value == "completed" and resumed.args[0].summary["resumed"]
+    assert ScanRunRow.select().count() == 1   # one run, resumed (its conversations stay its own)
+
+    rows = _history(window)
+    assert [r["state"] for r in rows] == ["completed (resumed)", "cancelled, resumed later"]
+    newest, oldest = (r["view"] for r in rows)
+    assert oldest.counts["shipments_new"] == found_before_cancel
+    assert newest.counts["shipments_new"] + oldest.counts["shipments_new"] == ShipmentRow.select().count()
+    assert newest.seconds is not None and newest.seconds < HOUR
+    assert oldest.seconds is not None and oldest.seconds < HOUR
+    assert rows[0]["shipments"].endswith(f"({newest.counts['shipments_new']})")
