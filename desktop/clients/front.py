@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -39,20 +38,29 @@ from desktop.clients.budget import WaitCallback
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiError,
-    ApiStatusError,
     ApiTimeout,
     AuthError,
     MalformedResponse,
-    NotFound,
     RateLimited,
-    ServerError,
 )
 from desktop.clients.front_pacing import FrontBudget, FrontPacer
+from desktop.clients.front_parse import (
+    SERVICE,
+    parse_conversation,
+    parse_message,
+    search_query,
+)
+from desktop.clients.front_parse import error_message as _error_message
+from desktop.clients.front_parse import json_object as _json
+from desktop.clients.front_parse import status_error as _status_error
 from desktop.domain import ConversationRef, Inbox, Message
+
+__all__ = ["MAX_EMPTY_PAGES", "MAX_IN_FLIGHT", "PAGE_LIMIT", "POOL_SIZE", "RETRY_BACKOFF", "ROUTE_SCOPES",
+           "SERVICE", "FrontClient", "FrontStats", "MissingScope", "parse_conversation", "parse_message",
+           "search_query"]
 
 log = logging.getLogger("shipscan.front")
 
-SERVICE = "front"
 PAGE_LIMIT = 100
 #: A listing that returns this many empty pages in a row (with a `next` link) is over.
 MAX_EMPTY_PAGES = 3
@@ -71,7 +79,6 @@ RETRY_BACKOFF = Backoff(base=0.5, factor=2.0, cap=8.0, max_attempts=6, jitter=0.
 #: The scope each kind of request needs (`x-required-scopes` in Front's core API spec).
 ROUTE_SCOPES = {"search": "conversations:read", "conversations": "conversations:read",
                 "messages": "messages:read", "inboxes": "inboxes:read"}
-_MESSAGE_ID = re.compile(r"/messages/(msg_[^/?#]+)")
 _CONVERSATION_ID = re.compile(r"/conversations/(cnv_[^/?#]+)")
 
 
@@ -333,85 +340,6 @@ class FrontClient:
         await asyncio.sleep(delay)
 
 
-# -- parsing -----------------------------------------------------------------------------------------------
-def search_query(since: float, until: float, inbox: str | None = None) -> str:
-    """The search query for activity in [since, until).
-
-    Whether Front's bounds are inclusive is not documented, so `after:` starts one second early: a
-    conversation just outside the range costs a little, one inside it must never be missed.
-    """
-    parts = [f"after:{math.floor(since) - 1}", f"before:{math.ceil(until)}"]
-    if inbox:
-        parts.append(f"inbox:{inbox}")
-    return " ".join(parts)
-
-
-def parse_conversation(raw: Any, inbox: str | None = None) -> ConversationRef:
-    if not isinstance(raw, dict) or not raw.get("id"):
-        raise MalformedResponse(SERVICE, "a conversation without an id")
-    related = (raw.get("_links") or {}).get("related") or {}
-    found = _MESSAGE_ID.search(str(related.get("last_message") or ""))
-    activity = raw.get("updated_at") or raw.get("created_at") or 0.0
-    inboxes = tuple(str(i.get("id") if isinstance(i, dict) else i) for i in raw.get("inboxes") or ())
-    recipient = raw.get("recipient") or {}
-    return ConversationRef(
-        id=str(raw["id"]), subject=str(raw.get("subject") or ""), status=str(raw.get("status") or ""),
-        inbox_ids=inboxes or ((inbox,) if inbox else ()), last_message_id=found.group(1) if found else None,
-        last_activity_at=float(activity), customer=_person(recipient.get("name"), recipient.get("handle")))
-
-
-def parse_message(raw: Any, conversation_id: str) -> Message:
-    if not isinstance(raw, dict) or not raw.get("id"):
-        raise MalformedResponse(SERVICE, "a message without an id")
-    sender = None
-    for recipient in raw.get("recipients") or ():
-        if isinstance(recipient, dict) and recipient.get("role") == "from":
-            sender = _person(recipient.get("name"), recipient.get("handle"))
-            break
-    author = raw.get("author") or {}
-    if sender is None and isinstance(author, dict):
-        sender = " ".join(p for p in (author.get("first_name"), author.get("last_name")) if p) or None
-    return Message(
-        id=str(raw["id"]), conversation_id=conversation_id, created_at=float(raw.get("created_at") or 0.0),
-        is_inbound=bool(raw.get("is_inbound")), sender=sender or "", subject=str(raw.get("subject") or ""),
-        body_html=str(raw.get("body") or ""), text=raw.get("text"), blurb=str(raw.get("blurb") or ""))
-
-
-def _person(name: Any, handle: Any) -> str | None:
-    if name and handle and name != handle:
-        return f"{name} <{handle}>"
-    return str(name or handle) if (name or handle) else None
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError as exc:
-        raise MalformedResponse(SERVICE, f"invalid JSON (HTTP {response.status_code})") from exc
-    if not isinstance(data, dict):
-        raise MalformedResponse(SERVICE, "the answer is not a JSON object")
-    return data
-
-
-def _error_message(response: httpx.Response) -> str:
-    try:
-        error = response.json().get("_error") or {}
-        return str(error.get("message") or error.get("title") or response.reason_phrase)
-    except (ValueError, AttributeError):
-        return response.text[:200] or response.reason_phrase
-
-
-def _status_error(response: httpx.Response) -> ApiStatusError:
-    status, message = response.status_code, _error_message(response)
-    if status in (401, 403):
-        return AuthError(SERVICE, status, message)
-    if status == 404:
-        return NotFound(SERVICE, status, message)
-    if status >= 500:
-        return ServerError(SERVICE, status, message)
-    return ApiStatusError(SERVICE, status, message)
-
-
 def _pools(max_in_flight: int, timeout: float) -> list[httpx.AsyncClient]:
     """Clients of POOL_SIZE connections that together keep `max_in_flight` (see POOL_SIZE)."""
     shards = max(1, -(-max_in_flight // POOL_SIZE))
@@ -419,3 +347,4 @@ def _pools(max_in_flight: int, timeout: float) -> list[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     timeouts = httpx.Timeout(timeout, connect=min(timeout, 10.0))
     return [httpx.AsyncClient(timeout=timeouts, limits=limits) for _ in range(shards)]
+

@@ -44,8 +44,6 @@ Keys are never logged.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import random
 from collections.abc import Callable
@@ -55,23 +53,30 @@ from urllib.parse import urlsplit
 
 import httpx2
 import openai
-import pydantic
-from openai.lib._parsing._completions import type_to_response_format_param
 
 from desktop.clients import llm_limits
 from desktop.clients.backoff import Backoff
 from desktop.clients.errors import (
     ApiConnectionError,
     ApiError,
-    ApiStatusError,
     ApiTimeout,
     AuthError,
-    MalformedResponse,
-    NotFound,
     RateLimited,
-    ServerError,
 )
-from desktop.clients.llm_pacing import LlmPacer, LlmTicket, retry_after_seconds
+from desktop.clients.llm_answer import (
+    SERVICE,
+    check_answer,
+    classify_status,
+    output_limit,
+    parsed_by_sdk,
+    parsed_chat,
+    read_body,
+    response_format,
+    token_counts,
+)
+from desktop.clients.llm_answer import Adapted as _Adapted
+from desktop.clients.llm_answer import Retry as _Retry
+from desktop.clients.llm_pacing import LlmPacer, LlmTicket
 from desktop.clients.llm_params import ModelParams
 from desktop.clients.llm_types import CallUsage, CutOff, LlmReply, LlmStats, QuotaExceeded, Refused, T
 
@@ -80,24 +85,10 @@ __all__ = ["CallUsage", "CutOff", "LlmClient", "LlmReply", "LlmStats", "QuotaExc
 
 log = logging.getLogger("shipscan.llm")
 
-SERVICE = "openai"
 WaitCallback = Callable[[float, str], None]
 MAX_OUTPUT_TOKENS = 16_384        # the ceiling when a cut-off answer doubles the output budget
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
-
-class _Adapted(Exception):
-    """Internal: a 400 refused a parameter the request sent; `ModelParams` now leaves it out."""
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way worth retrying; `error` is what to raise at the end."""
-
-    def __init__(self, error: ApiError, kind: str, wait: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.kind = kind
-        self.wait = wait
 
 
 class LlmClient:
@@ -229,7 +220,7 @@ class LlmClient:
                 raise self.refusal
             options = self.params.options(self.model, self.api, out_budget, self.temperature)
             # Servers count the output budget against TPM too (OpenAI and the simulator do).
-            ticket = await self.pacer.pace(cost + (_output_limit(options) or 500))
+            ticket = await self.pacer.pace(cost + (output_limit(options) or 500))
             if self.refusal is not None:     # it came while this call waited for its budget
                 self.pacer.settle(ticket)
                 raise self.refusal
@@ -266,10 +257,10 @@ class LlmClient:
         self.stats.calls += 1
         usage.attempts += 1
         raw = await self._exchange(instructions, text, schema, options, ticket)
-        body = self._body(raw)
+        body = read_body(raw)
         self._count_tokens(body, usage)
-        self._check_answer(body)
-        parsed = self._parsed(raw) if self.api == "responses" else self._parsed_chat(body, schema)
+        check_answer(body, self.api)
+        parsed = parsed_by_sdk(raw, self.api) if self.api == "responses" else parsed_chat(body, schema)
         return LlmReply(parsed, usage.tokens_in, usage.tokens_out, usage.attempts,
                         raw.headers.get("x-request-id"))
 
@@ -303,111 +294,25 @@ class LlmClient:
         # The same request `chat.completions.parse(response_format=schema)` sends, but the schema's JSON is
         # built once per schema and goes in as is: the SDK would rebuild and re-walk it on every call
         # (~6 ms of the event loop's time per call, measured), and parse the answer into its own models
-        # first; `_parsed_chat` validates the content against `schema` directly.
+        # first; `llm_answer.parsed_chat` validates the content against `schema` directly.
         return await self._sdk.chat.completions.with_raw_response.create(
             model=self.model, **options, extra_body={"response_format": response_format(schema)},
             messages=[{"role": "system", "content": instructions}, {"role": "user", "content": text}])
 
-    @staticmethod
-    def _body(raw: Any) -> dict[str, Any]:
-        try:
-            body = json.loads(raw.http_response.content)
-        except ValueError as err:
-            raise _Retry(MalformedResponse(SERVICE, "the answer is not JSON"), "malformed") from err
-        if not isinstance(body, dict):
-            raise _Retry(MalformedResponse(SERVICE, "the answer is not a JSON object"), "malformed")
-        return body
-
     def _count_tokens(self, body: dict[str, Any], usage: CallUsage) -> None:
-        data = body.get("usage") or {}
-        tokens_in = data.get("prompt_tokens", data.get("input_tokens")) or 0
-        tokens_out = data.get("completion_tokens", data.get("output_tokens")) or 0
-        if isinstance(tokens_in, int) and isinstance(tokens_out, int):
-            usage.tokens_in += tokens_in
-            usage.tokens_out += tokens_out
-            self.stats.tokens_in += tokens_in
-            self.stats.tokens_out += tokens_out
-
-    def _check_answer(self, body: dict[str, Any]) -> None:
-        """Classify refusals and cut-offs from the raw body (the SDK raises for some, not all)."""
-        if self.api == "responses":
-            reason = (body.get("incomplete_details") or {}).get("reason")
-            if body.get("status") == "incomplete" or reason:
-                raise _Retry(CutOff(SERVICE, f"answer incomplete ({reason or 'unknown'})"), "cut_off")
-            for item in body.get("output") or []:
-                for part in (item.get("content") or []) if isinstance(item, dict) else []:
-                    if isinstance(part, dict) and part.get("type") == "refusal":
-                        raise _Retry(Refused(SERVICE, f"refused: {part.get('refusal', '')[:200]}"),
-                                     "refusal")
-            return
-        choices = body.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            raise _Retry(MalformedResponse(SERVICE, "the answer has no choices"), "malformed")
-        choice = choices[0]
-        if choice.get("finish_reason") == "length":
-            raise _Retry(CutOff(SERVICE, "answer cut off (finish_reason length)"), "cut_off")
-        refusal = (choice.get("message") or {}).get("refusal")
-        if refusal or choice.get("finish_reason") == "content_filter":
-            raise _Retry(Refused(SERVICE, f"refused: {str(refusal or 'content filter')[:200]}"), "refusal")
-
-    def _parsed(self, raw: Any) -> Any:
-        try:
-            result = raw.parse()
-        except openai.LengthFinishReasonError as err:
-            raise _Retry(CutOff(SERVICE, "answer cut off (finish_reason length)"), "cut_off") from err
-        except openai.ContentFilterFinishReasonError as err:
-            raise _Retry(Refused(SERVICE, "refused by the content filter"), "refusal") from err
-        except (pydantic.ValidationError, ValueError, openai.APIResponseValidationError) as err:
-            raise _Retry(MalformedResponse(SERVICE, f"the answer does not fit the schema: {_short(err)}"),
-                         "malformed") from err
-        if self.api == "responses":
-            parsed = result.output_parsed
-        else:
-            parsed = result.choices[0].message.parsed if result.choices else None
-        if parsed is None:
-            raise _Retry(MalformedResponse(SERVICE, "the answer holds no JSON content"), "malformed")
-        return parsed
-
-    @staticmethod
-    def _parsed_chat(body: dict[str, Any], schema: type[T]) -> T:
-        """The answer's JSON content validated against `schema` (refusals and cut-offs were caught before)."""
-        choice = (body.get("choices") or [{}])[0]
-        content = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
-        if not content:
-            raise _Retry(MalformedResponse(SERVICE, "the answer holds no JSON content"), "malformed")
-        try:
-            return schema.model_validate_json(content)
-        except (pydantic.ValidationError, ValueError) as err:
-            raise _Retry(MalformedResponse(SERVICE, f"the answer does not fit the schema: {_short(err)}"),
-                         "malformed") from err
+        counts = token_counts(body)
+        if counts is not None:
+            usage.tokens_in += counts[0]
+            usage.tokens_out += counts[1]
+            self.stats.tokens_in += counts[0]
+            self.stats.tokens_out += counts[1]
 
     def _status_error(self, err: openai.APIStatusError) -> Exception:
-        """Map an HTTP error status to our family; temporary ones come back wrapped in `_Retry`."""
-        status, headers = err.status_code, err.response.headers
-        body = err.body if isinstance(err.body, dict) else {}
-        code, kind = body.get("code") or None, body.get("type") or None
-        message = str(body.get("message") or err.message)[:300]
-        if status == 429:
+        """Map an HTTP error status to our family (`llm_answer.classify_status`); counts 429s."""
+        if err.status_code == 429:
             self.stats.rate_limited += 1
-            if "insufficient_quota" in (code, kind):
-                return QuotaExceeded(SERVICE, message, 0.0, code, kind)
-            wait = retry_after_seconds(headers) or self.pacer.reset_wait(headers, kind)
-            error = RateLimited(SERVICE, message, wait or 0.0, code, kind)
-            if wait is not None and wait > self.max_retry_after:
-                return error
-            return _Retry(error, "rate_limited", wait)
-        if status in (401, 403):
-            return AuthError(SERVICE, status, message, code)
-        if status == 404:
-            return NotFound(SERVICE, status, message, code)
-        # Other temporary statuses: a retry-after is honoured up to the backoff ceiling.
-        wait = retry_after_seconds(headers)
-        wait = min(wait, self.backoff_max) if wait is not None else None
-        if status >= 500:
-            return _Retry(ServerError(SERVICE, status, message, code), "server", wait)
-        if status in (408, 409, 425):
-            return _Retry(ApiStatusError(SERVICE, status, message, code), "status", wait)
-        return ApiStatusError(SERVICE, status, message, code)
+        return classify_status(err, reset_wait=self.pacer.reset_wait, max_retry_after=self.max_retry_after,
+                               backoff_max=self.backoff_max)
 
     # -- backoff ------------------------------------------------------------------------------------
 
@@ -427,20 +332,3 @@ class LlmClient:
 
     def _count_error(self, kind: str) -> None:
         self.stats.errors[kind] = self.stats.errors.get(kind, 0) + 1
-
-
-def _output_limit(options: dict[str, Any]) -> int | None:
-    """The output budget among `options`, whatever its name."""
-    return next((options[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens") if k in options),
-                None)
-
-
-@functools.cache
-def response_format(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
-    """The strict `json_schema` response format for `schema`, exactly as the SDK's `parse` builds it."""
-    return type_to_response_format_param(schema)  # type: ignore[return-value]
-
-
-def _short(err: Exception) -> str:
-    text = str(err).replace("\n", " ")
-    return text[:200]

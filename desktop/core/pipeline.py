@@ -53,10 +53,10 @@ from desktop.core.events import (
     RunFinished,
     RunStarted,
     RunState,
-    ShipmentFound,
     Sink,
 )
 from desktop.core.inflight import ConversationWindow, Lane, concurrency_figures
+from desktop.core.scan_accounting import account_conversation, count_extraction, count_spent
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
 from desktop.errors import ExpectedError, ExtractionFailed
 from desktop.store import scans
@@ -324,7 +324,7 @@ class Scanner:
         result, error = extracted
         outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
                                             approve_all_by_hand=self._approve_all, caps=self._caps)
-        self._account(run, batch, ref, outcome, error)
+        account_conversation(run.counts, batch, ref, outcome, error, self._emit)
 
     async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:
         """Fetch the messages and extract; returns (result, None) or (None, why it failed).
@@ -339,14 +339,12 @@ class Scanner:
                 return ExtractionResult((), self._extractor.name), None
             result = await self._extractor.extract(Conversation(ref, tuple(messages)))
         except ExtractionFailed as exc:
-            counts.llm_calls += exc.llm_calls
-            counts.llm_tokens_in += exc.tokens_in
+            count_spent(counts, exc)
             return None, f"extraction failed: {exc.reason}"
         except ApiError as exc:
             if exc.permanent:
                 # A refused key still cost the request that was refused (0 for calls queued behind it).
-                counts.llm_calls += getattr(exc, "llm_calls", 0)
-                counts.llm_tokens_in += getattr(exc, "tokens_in", 0)
+                count_spent(counts, exc)
                 assert run.lister is not None
                 run.lister.cancel()
                 raise ServiceRefused(exc) from exc
@@ -356,37 +354,8 @@ class Scanner:
         except Exception as exc:  # a bug in one conversation must not sink the run; it is logged in full
             log.exception("scanning %s failed", ref.id)
             return None, f"internal error: {type(exc).__name__}: {exc}"
-        counts.llm_calls += result.llm_calls
-        counts.llm_tokens_in += result.tokens_in
-        counts.llm_tokens_out += result.tokens_out
-        counts.llm_skipped += int(result.skipped_llm)
-        counts.truncated += int(result.truncated)
-        counts.invented_dropped += result.invented
+        count_extraction(counts, result)
         return result, None
-
-    def _account(self, run: _Run, batch: Batch, ref: ConversationRef, outcome: scans.CommitOutcome,
-                 error: str | None) -> None:
-        counts = run.counts
-        if error is not None:
-            batch.failed += 1
-            counts.failed += 1
-            self._emit(ErrorReported(f"conversation {ref.id}", error))
-        else:
-            batch.scanned += 1
-            counts.scanned += 1
-        for shipment in outcome.shipments:
-            batch.shipments += 1
-            counts.shipments_found += 1
-            if shipment.new:
-                batch.new_shipments += 1
-                counts.shipments_new += 1
-                if shipment.registration_state == "queued":
-                    counts.registrations_queued += 1
-                elif shipment.registration_state == "waiting_approval":
-                    counts.registrations_waiting_approval += 1
-            self._emit(ShipmentFound(shipment.shipment_id, ref.id, shipment.tracking_number,
-                                     shipment.courier or None, shipment.new))
-        self._emit(ConversationFinished(ref.id, batch.number, outcome.state, len(outcome.shipments), error))
 
     def _progress(self, run: _Run) -> None:
         c = run.counts

@@ -132,16 +132,18 @@ class RegistrationWorker:
         """The setting changed while the app runs: applies from the next claim."""
         self.review_states = outbox.HAND_REVIEW_STATES if value else outbox.AUTO_REVIEW_STATES
 
-    async def drain_once(self, shipment_ids: list[int] | None = None) -> DrainSummary:
+    async def drain_once(self, shipment_ids: list[int] | None = None,
+                         stop: asyncio.Event | None = None) -> DrainSummary:
         """Attempt every row due now (in bulk where several are); returns what happened.
 
         With `shipment_ids`, only those shipments' rows are attempted (an empty list attempts nothing):
         `shipscan retry ID...` must never register anything it was not given.
         Rows whose backoff puts them in the future are left for later; the loop ends when nothing is due
-        or registration got paused.
+        or registration got paused, or `stop` is set (a worker told to stop ends after the attempt in hand,
+        also while rows that keep failing fall due again at once).
         """
         summary = DrainSummary()
-        while True:
+        while stop is None or not stop.is_set():
             rows = outbox.claim_due(self.clock(), limit=self.batch_limit, lease_seconds=self.lease_seconds,
                                     review_states=self.review_states, shipment_ids=shipment_ids)
             if not rows:
@@ -166,8 +168,8 @@ class RegistrationWorker:
             try:
                 asked, self._asked = sorted(self._asked), set()
                 if asked:   # retried by id: only these, even while the rest stay paused
-                    await self.drain_once(asked)
-                await self.drain_once()
+                    await self.drain_once(asked, stop)
+                await self.drain_once(stop=stop)
                 wait = self._next_wait()
             except asyncio.CancelledError:
                 raise

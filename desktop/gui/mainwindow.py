@@ -39,6 +39,7 @@ from desktop.gui.progress import ProgressView, format_duration
 from desktop.gui.retryview import RetryView
 from desktop.gui.scanpanel import ScanPanel
 from desktop.gui.shipmentsview import ShipmentsView
+from desktop.gui.undoaction import add_undo_action
 from desktop.store import views
 
 #: A scan that took at least this long gets a desktop notification when it finishes.
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
         add(file_menu, "&Export shipments…", self.shipments.export_view)
         file_menu.addSeparator()
         add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("Edit")  # no mnemonic free: E, D, I, T are taken on the tabs
+        self.undo_action = add_undo_action(edit_menu, self.bridge)
         scan_menu = self.menuBar().addMenu("S&can")
         self.start_action = add(scan_menu, "&Start", self.scan_panel.start_button.click, "Ctrl+Return")
         self.cancel_action = add(scan_menu, "&Cancel", self.bridge.cancel_scan, "Ctrl+.")

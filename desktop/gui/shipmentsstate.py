@@ -1,7 +1,8 @@
 """What the shipments view remembers between sessions (QSettings group "shipments").
 
 Filters (text, review, registration, carrier, dates, status group and its N days), the sort (by column
-key, so adding columns never shifts it), the column layout and the pane split. Missing or broken values
+key, so adding columns never shifts it), the column layout, the hidden columns (by key), the saved filters
+(JSON) and the pane split. Missing or broken values
 keep the defaults.
 """
 
@@ -28,7 +29,9 @@ def save(view, state: QSettings) -> None:
                        ("until", view.date_to.date().toString(Qt.DateFormat.ISODate)),
                        ("sort_key", COLUMNS[section][0] if 0 <= section < len(COLUMNS) else "found"),
                        ("sort_descending", header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder),
-                       (HEADER_KEY, header.saveState()), ("splitter", view.splitter.saveState())):
+                       (HEADER_KEY, header.saveState()), ("splitter", view.splitter.saveState()),
+                       ("hidden_columns", ",".join(view.columns.hidden_keys())),
+                       ("saved_filters", view.saved_filters.to_text())):
         state.setValue(key, value if value is not None else "")
     state.endGroup()
 
@@ -47,6 +50,9 @@ def _restore_from(view, state: QSettings) -> None:
     for key, restore_one in ((HEADER_KEY, header.restoreState), ("splitter", view.splitter.restoreState)):
         if isinstance(value := state.value(key), QByteArray):
             restore_one(value)
+    if (hidden := state.value("hidden_columns")) is not None:   # by key: new columns never shift it
+        view.columns.hide_keys(str(hidden).split(","))
+    view.saved_filters.load_text(state.value("saved_filters"))
     keys = [key for key, _header in COLUMNS]
     key = state.value("sort_key")
     if key not in keys:  # saved before issue 15: a position among the ten columns of then (EXPORT_KEYS' first)

@@ -46,6 +46,7 @@ from desktop.gui.models.shipments import (
 )
 from desktop.gui.shipmentactions import ShipmentActions
 from desktop.gui.trackingbar import TrackingBar
+from desktop.gui.viewchoices import ColumnChooser, SavedFilters
 from desktop.store import views
 
 log = logging.getLogger("shipscan.gui")
@@ -88,6 +89,7 @@ class ShipmentsView(QWidget):
         layout.addWidget(splitter)
         self._build_actions()
         self.menu_actions = ShipmentActions(self)   # right-click menu, double-click, bulk destination/retry
+        self.columns = ColumnChooser(self)          # the header's right-click menu
         self.model.modelAboutToBeReset.connect(self._save_selection)
         self.model.modelReset.connect(self._restore_selection)
         self.model.reloaded.connect(self._show_count)
@@ -141,7 +143,9 @@ class ShipmentsView(QWidget):
         self.date_check.toggled.connect(self._dates_toggled)
         top, bottom = QHBoxLayout(), QHBoxLayout()
         top.addWidget(self.text_filter, 1)
-        for widget in (self.review_filter, self.registration_filter, self.carrier_filter):
+        self.saved_filters = SavedFilters(self)   # built-in and saved filters
+        for widget in (self.review_filter, self.registration_filter, self.carrier_filter,
+                       self.saved_filters.button):
             top.addWidget(widget)
         for widget in (self.date_check, self.date_from, self.date_to):
             bottom.addWidget(widget)

@@ -26,6 +26,22 @@ from peewee import fn
 
 from desktop.core import policy
 from desktop.log import redact
+from desktop.store.outbox_states import (
+    DISMISSED,
+    FAILED,
+    PAUSED,
+    QUEUED,
+    REGISTERED,
+    STATES,
+    WAITING_APPROVAL,
+)
+from desktop.store.outbox_status import (
+    FINAL_MILESTONES,
+    STATUS_FIELDS,
+    registered_for_status,
+    save_status,
+    status_rows,
+)
 from desktop.store.tables import (
     RegistrationAttemptRow,
     RegistrationRow,
@@ -34,13 +50,12 @@ from desktop.store.tables import (
     utcnow,
 )
 
-WAITING_APPROVAL = "waiting_approval"
-QUEUED = "queued"
-REGISTERED = "registered"
-FAILED = "failed"
-PAUSED = "paused"
-DISMISSED = "dismissed"
-STATES = (WAITING_APPROVAL, QUEUED, REGISTERED, FAILED, PAUSED, DISMISSED)
+__all__ = ["AUTO_REVIEW_STATES", "DISMISSED", "FAILED", "FINAL_MILESTONES", "HAND_REVIEW_STATES", "LEASE_SECONDS",
+           "PAUSED", "QUEUED", "REGISTERED", "RETRYABLE_STATES", "STATES", "STATUS_FIELDS", "WAITING_APPROVAL",
+           "AttemptInfo", "QueueItem", "attempts_for", "claim_due", "client_tracker_id", "counts", "dismiss",
+           "enqueue", "initial_state", "is_paused", "next_due_at", "pause_all", "pause_reason", "payload_for",
+           "record_attempt", "refreeze_payload", "registered_for_status", "registration_for", "release", "resume",
+           "retry_now", "save_status", "status_rows"]
 
 
 def client_tracker_id(tracking_number: str, courier: str) -> str:
@@ -379,54 +394,3 @@ def _reason(row: RegistrationRow, now: float, in_flight: bool, paused: str | Non
         last = f" Last attempt: {row.last_error}" if row.last_error else ""
         return f"Will try again at {_clock_text(row.next_attempt_at)}.{last}"
     return "Ready to register."
-
-
-# -- tracking status (written by desktop.core.status) ------------------------------------------------------
-
-#: Milestones after which a tracker's status no longer changes.
-FINAL_MILESTONES = ("delivered",)
-
-
-def registered_for_status(shipment_ids: list[int] | None = None, *, include_final: bool = False,
-                          checked_before: float | None = None) -> list[tuple[int, str]]:
-    """(shipment id, tracker id) of registered shipments whose status should be refreshed."""
-    query = (RegistrationRow.select(ShipmentRow.id, RegistrationRow.tracker_id).join(ShipmentRow)
-             .where((RegistrationRow.state == REGISTERED) & RegistrationRow.tracker_id.is_null(False)))
-    if shipment_ids is not None:
-        query = query.where(ShipmentRow.id.in_(list(shipment_ids)))
-    if not include_final:
-        query = query.where(ShipmentRow.milestone.is_null() | ShipmentRow.milestone.not_in(FINAL_MILESTONES))
-    if checked_before is not None:
-        query = query.where(ShipmentRow.status_checked_at.is_null()
-                            | (ShipmentRow.status_checked_at < checked_before))
-    return list(query.order_by(ShipmentRow.id).tuples())
-
-
-STATUS_FIELDS = ("milestone", "status_text", "latest_event", "latest_event_at", "expected_delivery")
-
-
-def save_status(shipment_id: int, *, checked_at: float, **status: str | None) -> bool:
-    """Store a tracker's status on its shipment; returns True when any status field changed."""
-    unknown = set(status) - set(STATUS_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown status fields {sorted(unknown)}")
-    with database.atomic("IMMEDIATE"):
-        row = ShipmentRow.get_by_id(shipment_id)
-        changed = any(getattr(row, name) != value for name, value in status.items())
-        (ShipmentRow.update(status_checked_at=checked_at, **status)
-         .where(ShipmentRow.id == shipment_id).execute())
-    return changed
-
-
-def status_rows(shipment_ids: list[int] | None = None) -> list[dict]:
-    """Registered shipments with their stored tracking status (for `shipscan status` and the GUI)."""
-    query = (ShipmentRow.select(ShipmentRow.id, ShipmentRow.tracking_number, ShipmentRow.carrier,
-                                RegistrationRow.tracker_id, ShipmentRow.milestone, ShipmentRow.status_text,
-                                ShipmentRow.latest_event, ShipmentRow.latest_event_at,
-                                ShipmentRow.expected_delivery, ShipmentRow.status_checked_at)
-             .join(RegistrationRow).where(RegistrationRow.state == REGISTERED))
-    if shipment_ids:
-        query = query.where(ShipmentRow.id.in_(list(shipment_ids)))
-    names = ("shipment_id", "tracking_number", "carrier", "tracker_id", "milestone", "status_text",
-             "latest_event", "latest_event_at", "expected_delivery", "checked_at")
-    return [dict(zip(names, row, strict=True)) for row in query.order_by(ShipmentRow.id).tuples()]
