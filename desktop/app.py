@@ -67,6 +67,13 @@ def make_scanner_factory(svc):
     return make_scanner
 
 
+#: Front requests on the wire at once in the window (a scan from the command line keeps up to a whole scan
+#: window's). The window's loop also paints: when Front's budget window opens, 150 answers landing in one
+#: turn froze it for 72 ms (tests/benchmarks/bench_gui.py), 32 for 39 ms, and the scan took as long (its
+#: pace is Front's budget).
+WINDOW_FRONT_IN_FLIGHT = 32
+
+
 def compose(svc, messages: Messages, *, log_path=None) -> tuple[Bridge, MainWindow]:
     """Build the bridge (with the registration worker and status refresher) and the main window."""
     if getattr(svc, "demo", False):  # the simulators' ports change each run: never saved (Settings)
@@ -139,7 +146,8 @@ async def _open_services(stack: contextlib.AsyncExitStack, args: argparse.Namesp
 
     while True:
         try:
-            return await stack.enter_async_context(open_services(args, sims_in_child=True))
+            return await stack.enter_async_context(open_services(args, sims_in_child=True,
+                                                                 front_in_flight=WINDOW_FRONT_IN_FLIGHT))
         except ConfigurationError as exc:
             log.info("cannot open the services: %s", exc)
             choice = await startup.first_start(exc)

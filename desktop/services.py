@@ -146,12 +146,14 @@ def demo_ship24_state_file(db_path: str | Path | None = None) -> Path:
 async def open_services(options: Any = None, *, demo: bool | None = None, db: str | Path | None = None,
                         settings: settings_mod.Settings | None = None, require: Sequence[str] = ("front",),
                         sim_config: Any = None, workspace: Any = None,
-                        sims_in_child: bool = False) -> AsyncIterator[Services]:
+                        sims_in_child: bool = False, front_in_flight: int | None = None
+                        ) -> AsyncIterator[Services]:
     """Open settings, keys, database and clients (and the demo simulators); close them all on exit.
 
     With `sims_in_child`, the demo's simulators run in a child process (the desktop app does this, so
     they never compete with the window for the interpreter lock); otherwise in threads of this process,
-    where tests can read their logs.
+    where tests can read their logs. `front_in_flight`: Front requests on the wire at once (default
+    `desktop.clients.front.MAX_IN_FLIGHT`; the window asks for fewer).
 
     Raises:
         ConfigurationError: a key in `require` ("front", "openai", "ship24") is missing; names its env var.
@@ -184,7 +186,7 @@ async def open_services(options: Any = None, *, demo: bool | None = None, db: st
     svc = Services(settings=cfg, keys=keys, db_path=db_path, db=database, front=None,  # type: ignore[arg-type]
                    llm=None, ship24=None, sims=sims, demo=demo, workspace=workspace)
     try:
-        _open_clients(svc)
+        _open_clients(svc, front_in_flight)
         yield svc
     finally:
         await _close(svc)
@@ -202,10 +204,11 @@ def _start_demo_simulators(workspace: Any, config: Any, in_child: bool) -> Any:
                                     days=days, end=workspace.end, config=config)
 
 
-def _open_clients(svc: Services) -> None:
+def _open_clients(svc: Services, front_in_flight: int | None = None) -> None:
     cfg, keys, relay = svc.settings, svc.keys, svc.relay
+    wire = {"max_in_flight": front_in_flight} if front_in_flight else {}
     svc.front = FrontClient(cfg.front_url, keys.front or "", budget_share=cfg.front_budget_share,
-                            on_wait=relay.front)
+                            on_wait=relay.front, **wire)
     if keys.openai:
         from desktop.clients.llm import LlmClient
         extra = {}

@@ -124,3 +124,20 @@ def test_keys_never_reach_a_log_line_or_traceback(tmp_path, monkeypatch, caplog)
         assert token not in setup.ring.text()
     finally:
         setup.close()
+
+
+def test_the_window_keeps_fewer_front_requests_on_the_wire(tmp_path, monkeypatch):
+    """The command line may have a whole scan window's Front requests on the wire; the window asks for
+    `WINDOW_FRONT_IN_FLIGHT` (its loop also paints: a burst of 150 answers froze it, bench_gui.py)."""
+    from desktop.app import WINDOW_FRONT_IN_FLIGHT
+    from desktop.clients.front import MAX_IN_FLIGHT
+
+    monkeypatch.setenv("FRONT_API_TOKEN", "tok")
+    monkeypatch.setenv("FRONT_API_URL", "http://127.0.0.1:9")
+
+    async def wire(**kw) -> int:
+        async with open_services(_args(db=str(tmp_path / "x.sqlite3")), **kw) as svc:
+            return svc.front._wire._value
+
+    assert asyncio.run(wire()) == MAX_IN_FLIGHT > WINDOW_FRONT_IN_FLIGHT
+    assert asyncio.run(wire(front_in_flight=WINDOW_FRONT_IN_FLIGHT)) == WINDOW_FRONT_IN_FLIGHT

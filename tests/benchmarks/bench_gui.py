@@ -109,8 +109,10 @@ async def bench_scan(conversations: int, folder: Path) -> None:
     from desktop.sim.workspace import generate_workspace
 
     workspace = generate_workspace(seed=11, conversations=conversations, days=30)
+    from desktop.app import WINDOW_FRONT_IN_FLIGHT
+
     async with open_services(demo=True, db=folder / "scan.sqlite3", sim_config=sim_config(), sims_in_child=True,
-                             workspace=workspace) as svc:
+                             workspace=workspace, front_in_flight=WINDOW_FRONT_IN_FLIGHT) as svc:
         bridge, window = compose(svc, Messages())
         events, refreshes = Stopwatch(), Stopwatch()
         bridge.sink = events.wrap(bridge.sink)  # what every core event costs the GUI (signals + slots)
