@@ -83,8 +83,8 @@ def test_first_start_without_keys_goes_on_into_the_demo(qapp, qloop, qtbot, tmp_
 
     real_open = desktop.services.open_services
 
-    def open_in_threads(args, *, sims_in_child=False):  # the demo's simulators in this process, small
-        return real_open(args, sim_config=fast_sim_config(), workspace=small_workspace)
+    def open_in_threads(args, *, sims_in_child=False, **options):  # the demo's simulators here, small
+        return real_open(args, sim_config=fast_sim_config(), workspace=small_workspace, **options)
 
     monkeypatch.setattr(startup, "first_start", choose_demo)
     monkeypatch.setattr(desktop.services, "open_services", open_in_threads)
