@@ -206,7 +206,7 @@ def _enrich(base: ExtractedShipment, item: ShipmentItem, prepared: textprep.Prep
         confidence = max(confidence, base.confidence)
     return replace(
         base, flags=flags, evidence=(evidence or "")[:500], message_id=message_id, confidence=confidence,
-        order_number=_clean(item.order_number) or base.order_number,
+        order_number=_written(_clean(item.order_number), prepared.full_text) or base.order_number,
         supplier=_clean(item.supplier) or base.supplier,
         shipped_date=_date(item.shipped_date) or base.shipped_date,
         destination_country=_country(item.destination_country) or base.destination_country,
@@ -253,6 +253,27 @@ def add_flag(flags: tuple[str, ...], flag: str) -> tuple[str, ...]:
 def _clean(value: str | None, limit: int = 120) -> str | None:
     value = (value or "").strip()
     return value[:limit] if value and value.lower() not in ("null", "none", "n/a", "unknown") else None
+
+
+#: A label a model may put before the number itself ("PO 4500935085", "Order #1021").
+_ORDER_LABEL = re.compile(r"^\s*(?:p\.?\s*o\.?|purchase\s+order|order|ord|no\.?|number|ref\.?)?\s*[:#-]?\s*", re.I)
+
+
+def _written(value: str | None, text: str) -> str | None:
+    """`value` when the conversation writes it (its letters and digits in that order as a word of their own,
+    whatever separates them: "NW-9", "NW 9"; a label before it aside: "PO NW-9"), else None. A model offers
+    order numbers that are pieces of other codes ("stNL" out of a postal number) or that nobody wrote, and a
+    person would look for that order."""
+    if not value:
+        return None
+    for form in (value, _ORDER_LABEL.sub("", value, count=1)):
+        runs = re.findall(r"[A-Za-z0-9]+", form)
+        if not runs or sum(map(len, runs)) < 2:
+            continue
+        pattern = "[^A-Za-z0-9]*".join(map(re.escape, runs))
+        if re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", text, re.IGNORECASE):
+            return value
+    return None
 
 
 def _date(value: str | None) -> str | None:

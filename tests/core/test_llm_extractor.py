@@ -360,7 +360,7 @@ def _item(number: str, carrier: str | None = None, **kw) -> ShipmentItem:
 # --- the checks themselves, on a hand-made conversation (no HTTP) -------------------------------------
 
 HANDMADE = (
-    "Hi Ann,\n"
+    "Hi Ann, about your order NW-1 (and NW-9):\n"
     "Your order shipped with UPS, tracking number 1Z999AA10123456784.\n"
     "The spare part went separately: 123456789012.\n"
     "Call us at 577-149-1493 if anything is missing.\n"
@@ -409,6 +409,15 @@ def test_verify_drops_invented_decoy_and_unconfirmed_numbers():
     assert dropped == 4 and len(notes) == 4
     assert any("not in the conversation" in n for n in notes)
     assert any("decoy_label" in n or "phone" in n for n in notes)
+
+
+def test_an_order_number_nobody_wrote_is_not_kept():
+    """The model's order number must be written in the conversation (as a word, or its core: "PO-NW-1" for
+    "NW-1"); a piece of another code ("stNL") or an invented one is dropped, the shipment kept."""
+    kept, _, _ = _verify([_item("1Z999AA10123456784", "UPS", order_number="ZX-77"),
+                          _item("9400 1118 9922 3197 4284 97", "USPS", order_number="PO NW-9")])
+    assert kept["1Z999AA10123456784"].order_number is None
+    assert kept["9400111899223197428497"].order_number == "PO NW-9"
 
 
 def test_verify_merges_duplicates_and_adds_what_the_llm_missed():
