@@ -21,7 +21,7 @@ from desktop.clients.llm import LlmClient
 from desktop.core.llm_extractor import ShipmentList, load_prompt
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
 from desktop.sim.workspace import generate_workspace
-from tests.helpers.specs import admitting_null, errors, load_spec
+from tests.helpers.specs import Wire, admitting_null, errors, load_spec
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +33,6 @@ def sims():
         server.stop()
 
 
-class Wire:
-    """Requests sent and JSON answers received, as the HTTP client's event hooks saw them."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[tuple[object, int, object]] = []   # (request, status, parsed JSON answer)
-
-    async def on_response(self, response) -> None:
-        await response.aread()
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        self.exchanges.append((response.request, response.status_code, body))
 
 
 # -- Front ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from desktop.clients.front import ROUTE_SCOPES, FrontClient, MissingScope
 from desktop.gui.connection import test_connection as probe
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators
 from desktop.sim.workspace import generate_workspace
-from tests.helpers.specs import admitting_null, errors, load_spec
+from tests.helpers.specs import Wire, admitting_null, errors, load_spec
 
 SCAN_TOKEN = "scan-only"
 #: spec path -> (our request kind, response component)
@@ -38,19 +38,6 @@ def sims():
         yield running, workspace
 
 
-class Wire:
-    """(request, status, JSON answer) of every exchange, from the HTTP client's response hook."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[tuple[httpx.Request, int, object]] = []
-
-    async def on_response(self, response: httpx.Response) -> None:
-        await response.aread()
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        self.exchanges.append((response.request, response.status_code, body))
 
 
 def _spec_path(path: str) -> str:

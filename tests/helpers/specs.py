@@ -68,3 +68,19 @@ def _nullable(node: Any) -> Any:
     if isinstance(node, list):
         return [_nullable(item) for item in node]
     return node
+
+
+class Wire:
+    """(request, status, parsed JSON answer or None) of every exchange, from an HTTP client's response hook
+    (`event_hooks={"response": [wire.on_response]}`; httpx and httpx2 alike)."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[tuple[object, int, object]] = []
+
+    async def on_response(self, response) -> None:
+        await response.aread()
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        self.exchanges.append((response.request, response.status_code, body))
