@@ -34,29 +34,41 @@ def _ignores(pid: int, signum: int) -> bool:
     return bool(mask & (1 << (signum - 1)))
 
 
+def _worker_pids() -> set[int]:
+    """The pids of the engine's worker processes (there are `ENGINE_WORKERS` of them once warmed up)."""
+    async def all_of_them() -> set[int]:
+        # More calls than workers, at once, so every worker has answered at least one of them.
+        pids = await asyncio.gather(*(offload.run_cpu_bound(os.getpid) for _ in range(8 * offload.ENGINE_WORKERS)))
+        return set(pids)
+    return asyncio.run(all_of_them())
+
+
 @pytest.fixture
-def worker():
-    """The pid of the engine's worker process in this process; shut down afterwards."""
+def workers():
+    """The pids of the engine's worker processes in this process; shut down afterwards."""
     offload.use_processes()
     try:
-        pid = asyncio.run(offload.run_cpu_bound(os.getpid))
-        assert pid != os.getpid()
-        yield pid
+        pids = set(offload._executor._processes)  # the pool's own record: every worker it started
+        assert pids and os.getpid() not in pids
+        assert _worker_pids() <= pids
+        yield pids
     finally:
         offload.shutdown()
 
 
-def test_shutdown_ends_the_worker_and_later_work_runs_on_a_thread(worker):
+def test_shutdown_ends_the_workers_and_later_work_runs_on_a_thread(workers):
     offload.shutdown()
-    assert not Path(f"/proc/{worker}").exists()  # exited and reaped
+    assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []  # exited and reaped
     assert asyncio.run(offload.run_cpu_bound(os.getpid)) == os.getpid()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_the_worker_leaves_ctrl_c_to_the_app(worker):
-    assert _ignores(worker, signal.SIGINT)
-    os.kill(worker, signal.SIGINT)
-    assert asyncio.run(offload.run_cpu_bound(os.getpid)) == worker  # same worker, pool not broken
+def test_the_workers_leave_ctrl_c_to_the_app(workers):
+    for pid in workers:
+        assert _ignores(pid, signal.SIGINT)
+        os.kill(pid, signal.SIGINT)
+    assert _worker_pids() <= workers  # the same workers answer: none died, the pool is not broken
+    assert set(offload._executor._processes) == workers
 
 
 @pytest.mark.slow
