@@ -28,7 +28,9 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
     parent.add_argument("--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="run against the built-in simulators of Front, OpenAI and Ship24 (no accounts needed)")
     parent.add_argument("--db", metavar="PATH", default=default,
-                        help="the SQLite database to use (default: $SHIPSCAN_DB or the user data directory)")
+                        help="the database to use: a SQLite file's path, or a PostgreSQL URL "
+                             "postgresql://user@host:port/dbname shared by a team (default: $SHIPSCAN_DB "
+                             "or the user data directory)")
     parent.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0,
                         help="log more (repeat for debug)")
     return parent
@@ -85,12 +87,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.func is not _run_gui:  # the window sets up its own log file; tools log to stderr only
         log.setup(getattr(args, "verbose", 0) or 0, file=False)
     name = getattr(args, "command", None) or _command_name(args)
+    _act_as_settings_name()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = log.RedactingStream(sys.stdout), log.RedactingStream(sys.stderr)
     try:
         return run_guarded(name, lambda: args.func(args))
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def _act_as_settings_name() -> None:
+    """Scans and reviews are recorded under the name set in Settings (else the OS user name; issue 16)."""
+    from desktop import settings
+    from desktop.store import actor
+
+    actor.set_name(settings.load().user_name)
 
 
 def _command_name(args: argparse.Namespace) -> str:

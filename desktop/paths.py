@@ -50,10 +50,30 @@ def log_dir() -> Path:
     return path
 
 
-def default_db_path() -> Path:
-    """`$SHIPSCAN_DB` if set, else `shipscan.sqlite3` in the user data directory."""
+#: A database target starting with one of these is a PostgreSQL URL; anything else is a SQLite file's path.
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(target: object) -> bool:
+    """True when `target` is a PostgreSQL URL (`postgresql://user@host:port/db`), not a file path."""
+    return isinstance(target, str) and target.lower().startswith(DATABASE_URL_SCHEMES)
+
+
+def database_target(value: str | Path) -> str | Path:
+    """`value` as a database target: a URL stays a string (a Path would fold its `//`), else a Path."""
+    return value if is_database_url(value) else Path(value)
+
+
+def default_db_path() -> str | Path:
+    """`$SHIPSCAN_DB` if set (a path, or a PostgreSQL URL), else the database named in Settings, else
+    `shipscan.sqlite3` in the user data directory."""
     env = os.environ.get("SHIPSCAN_DB")
-    return Path(env) if env else data_dir() / "shipscan.sqlite3"
+    if env:
+        return database_target(env)
+    from desktop import settings  # imported here: settings imports this module
+
+    chosen = str(settings.load().database or "").strip()
+    return database_target(chosen) if chosen else data_dir() / "shipscan.sqlite3"
 
 
 def demo_db_path() -> Path:
@@ -61,8 +81,11 @@ def demo_db_path() -> Path:
     return data_dir() / "demo.sqlite3"
 
 
-def resolve_db_path(db: str | None, demo: bool) -> Path:
-    """The database a command uses: `--db` wins, then the demo database with `--demo`, then the default."""
+def resolve_db_path(db: str | None, demo: bool) -> str | Path:
+    """The database a command uses: `--db` wins, then the demo database with `--demo`, then the default.
+
+    A PostgreSQL URL is returned as the string it is (see `database_target`), a file as a Path.
+    """
     if db:
-        return Path(db)
+        return database_target(db)
     return demo_db_path() if demo else default_db_path()

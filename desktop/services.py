@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import zlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -136,6 +137,8 @@ def demo_ship24_state_file(db_path: str | Path | None = None) -> Path:
     """Where the demo's Ship24 simulator keeps its trackers: `demo-ship24.json` beside the demo database,
     or `<db>.ship24.json` beside any other database (so tests with their own databases never share)."""
     demo_db = paths.demo_db_path()
+    if paths.is_database_url(db_path):   # a server's database: a file named after it in the data folder
+        return paths.data_dir() / f"demo-ship24-{zlib.crc32(str(db_path).encode()):08x}.json"
     db = Path(db_path) if db_path is not None else demo_db
     if db == demo_db:
         return demo_db.with_name("demo-ship24.json")

@@ -51,11 +51,24 @@ class Settings:
     llm_token_budget: int = 6000
     #: Minutes between automatic tracking-status refreshes while the app runs (0 = never).
     status_refresh_minutes: int = 60
+    #: Whether the status refresh runs by itself every `status_refresh_minutes` (F5 works either way).
+    status_refresh_auto: bool = True
+    #: A scan "since last scan" at `morning_scan_at` (local "HH:MM") each day while the app runs
+    #: (desktop.gui.morningscan: at most once a day; a time missed while the app was closed is not caught up).
+    morning_scan: bool = False
+    morning_scan_at: str = "08:00"
     #: Most shipments one scan may register without a person (each costs a Ship24 tracker); beyond it
     #: they wait for review, saying why (desktop.core.policy). 0 = every shipment waits.
     auto_register_per_scan: int = 100
     #: The same over any 24 hours, across scans and processes.
     auto_register_per_day: int = 300
+    #: Your name, recorded on the scans you start and the reviews you do (team mode, issue 16); "" = the OS
+    #: user name (`desktop.store.actor`).
+    user_name: str = ""
+    #: The database: "" = `$SHIPSCAN_DB` or the file in the user data directory; else a SQLite file's path or
+    #: a PostgreSQL URL shared by a team (`postgresql://user@host:port/db`). Never holds a password: the
+    #: dialog moves one into the keyring, and `save` drops one (`desktop.paths.default_db_path` reads it).
+    database: str = ""
     #: (endpoint field, where its value comes from) for endpoints that hold only while this process runs,
     #: e.g. ("front_url", "FRONT_API_URL"); `save` keeps the stored value of these. Not part of equality.
     endpoint_overrides: tuple[tuple[str, str], ...] = field(default=(), compare=False)
@@ -134,7 +147,19 @@ def save(settings: Settings, path: Path | None = None) -> None:
         stored = load(path)
         for name, _source in settings.endpoint_overrides:
             data[name] = getattr(stored, name)
+    data["database"] = without_password(str(data.get("database") or ""))
     tmp = path.with_suffix(".tmp")
     data["saved_by"] = __version__  # which shipscan wrote the file (load ignores it)
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     tmp.replace(path)
+
+
+def without_password(target: str) -> str:
+    """A database URL with its password removed (a path, or a URL without one, is returned as it is)."""
+    if not paths.is_database_url(target):
+        return target
+    parts = urllib.parse.urlsplit(target)
+    if parts.password is None:
+        return target
+    user, _sep, host = parts.netloc.rpartition("@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}@{host}"))

@@ -39,6 +39,34 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     yield home
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path):
+    """A fresh database target of each kind: a SQLite path in the test's folder, or the URL of a new,
+    empty PostgreSQL database (`tests/helpers/pg.py`: skipped without a server, failed when
+    SHIPSCAN_TEST_PG_REQUIRED=1). The PostgreSQL database is dropped after the test."""
+    if request.param == "sqlite":
+        yield tmp_path / "shipscan.sqlite3"
+        return
+    from tests.helpers import pg
+
+    url = pg.fresh_database_url()
+    yield url
+    pg.drop_database(url)
+
+
+@pytest.fixture
+def db_both(db_target):
+    """A fresh, migrated database on SQLite and on PostgreSQL (one test each), bound to the store's tables.
+    A suite runs on both by overriding its `db` fixture with this one."""
+    from desktop.store.db import close_database, open_database
+    from tests.helpers.pg import assert_kind
+
+    database = open_database(db_target)
+    assert_kind(database, db_target)
+    yield database
+    close_database(database)
+
+
 @pytest.fixture
 def db(tmp_path):
     """A fresh, migrated SQLite database in the test's folder, bound to the store's tables."""

@@ -56,3 +56,10 @@ def test_command_line_tools_do_not_import_qt():
             "print(','.join(m for m in sys.modules if m.startswith('PySide6')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_store_imports_nothing_of_the_core():
+    """Issue 16: the core decides (review states, holds, caps, run states), the store stores what it is told."""
+    offenders = [f"{path.name}: {name}" for path in (PACKAGE / "store").rglob("*.py")
+                 for name in _imports(path) if name == "desktop.core" or name.startswith("desktop.core.")]
+    assert offenders == []

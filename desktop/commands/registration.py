@@ -103,7 +103,7 @@ def _open_db(args: argparse.Namespace) -> None:
 
 
 def _run_queue(args: argparse.Namespace) -> int:
-    from desktop.store import holds, outbox
+    from desktop.store import history_views, holds, outbox
 
     _open_db(args)
     if getattr(args, "release", None) or getattr(args, "reject", None):
@@ -111,8 +111,11 @@ def _run_queue(args: argparse.Namespace) -> int:
     items = outbox.queue_items(include_done=args.all)
     groups = holds.held_groups()
     group_of = {sid: g.conversation_id for g in groups for sid in g.shipment_ids}
+    reviewed = history_views.last_reviews([item.shipment_id for item in items])  # who did what last (issue 16)
     report = {"paused": outbox.is_paused(), "pause_reason": outbox.pause_reason(), "counts": outbox.counts(),
-              "items": [{**item.to_json(), "held_group": group_of.get(item.shipment_id)} for item in items],
+              "items": [{**item.to_json(), "held_group": group_of.get(item.shipment_id),
+                         "last_review": r.to_json() if (r := reviewed.get(item.shipment_id)) else None}
+                        for item in items],
               "held_groups": [g.to_json() for g in groups]}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -135,7 +138,7 @@ def _run_queue(args: argparse.Namespace) -> int:
 
 def _act_on_group(args: argparse.Namespace) -> int:
     """`queue --release CNV` / `--reject CNV`: act on a held group whole; 1 when there is no such group."""
-    from desktop.store import holds
+    from desktop.store import actor, holds
 
     conversation = args.release or args.reject
     held = holds.group(conversation)
@@ -147,7 +150,7 @@ def _act_on_group(args: argparse.Namespace) -> int:
     done = act(held.conversation_id, held.shipment_ids)
     if args.json:
         print(json.dumps({"conversation_id": held.conversation_id, "action": "release" if args.release
-                          else "reject", "shipment_ids": done}, indent=2))
+                          else "reject", "shipment_ids": done, "by": actor.current()}, indent=2))
     else:
         print(f"Conversation {held.label}: {len(done):,} shipments {verb}.")
     return 0

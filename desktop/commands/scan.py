@@ -12,6 +12,10 @@ Exit codes: 0 done (conversations that failed are retried by the next scan), 1 t
 naming it; `--json` still prints the failed run's summary), 130 interrupted.
 The scan only queues registrations; the app's background worker or `shipscan retry --all` registers them
 with Ship24 (`shipscan queue` shows what waits).
+Several scans may run at once on one database (team mode, issue 16): each conversation is claimed before it
+is read, one another live scan holds is skipped and counted (`claimed_elsewhere` in `--json`; that scan
+commits it), and a killed scan's claims expire after a lease of 120 s (`SHIPSCAN_CLAIM_LEASE` seconds
+overrides it; on the same machine they are free as soon as its process is gone).
 """
 
 from __future__ import annotations
@@ -112,7 +116,9 @@ async def _scan(args: argparse.Namespace) -> int:
         finally:
             view.close()
         if args.json:
-            print(json.dumps(summary, sort_keys=False))
+            from desktop.store import actor
+
+            print(json.dumps({**summary, "started_by": actor.current()}, sort_keys=False))
         scope = svc.front.refused_scope
         if summary["state"] == "failed" and scope:
             raise ConfigurationError(f"Front token lacks the {scope} scope (a scan needs conversations:read "
@@ -291,8 +297,9 @@ def _left(p: Progress | None) -> str:
 def _print_human(s: dict, db_path: Any) -> None:
     print(f"Run {s['run_id']} {s['state']}{' (resumed)' if s['resumed'] else ''} in {s['seconds']:.1f} s "
           f"with the {s['extractor']} extractor.")
+    elsewhere = f", {s['claimed_elsewhere']} left to another scan running now" if s.get("claimed_elsewhere") else ""
     print(f"Conversations: {s['conversations_listed']} listed, {s['conversations_scanned']} scanned, "
-          f"{s['conversations_unchanged']} unchanged, {s['conversations_failed']} failed.")
+          f"{s['conversations_unchanged']} unchanged, {s['conversations_failed']} failed{elsewhere}.")
     print(f"Shipments: {s['shipments_found']} found, {s['shipments_new']} new; "
           f"{s['registrations_queued']} registrations queued, "
           f"{s['registrations_waiting_approval']} waiting for approval.")

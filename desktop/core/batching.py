@@ -24,16 +24,18 @@ class Batch:
     failed: int = 0
     shipments: int = 0
     new_shipments: int = 0
+    claimed_elsewhere: int = 0   # skipped: another scan (another desktop) was working on them
 
     @property
     def done(self) -> int:
-        return self.scanned + self.unchanged + self.failed
+        return self.scanned + self.unchanged + self.failed + self.claimed_elsewhere
 
     def record(self, *, started: float, seconds: float, state: str) -> dict:
         """The row stored on the run and printed in the summary's `batches`."""
         return {"batch": self.number, "size": len(self.refs), "done": self.done, "scanned": self.scanned,
                 "unchanged": self.unchanged, "failed": self.failed, "shipments": self.shipments,
-                "new_shipments": self.new_shipments, "started_at": round(started, 3),
+                "new_shipments": self.new_shipments, "claimed_elsewhere": self.claimed_elsewhere,
+                "started_at": round(started, 3),
                 "seconds": round(seconds, 3), "state": state}
 
 
@@ -55,11 +57,12 @@ class RunCounts:
     llm_skipped: int = 0
     invented_dropped: int = 0
     truncated: int = 0          # conversations whose text was cut to the LLM token budget
+    claimed_elsewhere: int = 0  # skipped: another scan held their claim (issue 16); its scan commits them
     batches: list[dict] = field(default_factory=list)
 
     @property
     def done(self) -> int:
-        return self.scanned + self.unchanged + self.failed
+        return self.scanned + self.unchanged + self.failed + self.claimed_elsewhere
 
     def summary(self, *, run_id: int, state: str, resumed: bool, extractor: str, seconds: float,
                 front: dict[str, int], llm_429s: int = 0, error: str | None = None) -> dict:
@@ -70,6 +73,7 @@ class RunCounts:
             "conversations_listed": self.listed, "conversations_total_reported": self.total_reported,
             "conversations_scanned": self.scanned, "conversations_unchanged": self.unchanged,
             "conversations_failed": self.failed, "conversations_truncated": self.truncated,
+            "claimed_elsewhere": self.claimed_elsewhere,
             "shipments_found": self.shipments_found, "shipments_new": self.shipments_new,
             "registrations_queued": self.registrations_queued,
             "registrations_waiting_approval": self.registrations_waiting_approval,

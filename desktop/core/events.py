@@ -77,7 +77,8 @@ class ConversationStarted:
 
 @dataclass(frozen=True, slots=True)
 class ConversationFinished:
-    """`state` is "ok", "no_shipments", "failed" or "unchanged"; `error` is set when failed."""
+    """`state` is "ok", "no_shipments", "failed", "unchanged" or "claimed_elsewhere" (another live scan
+    holds it: issue 16); `error` is set when failed."""
 
     conversation_id: str
     batch: int

@@ -17,6 +17,9 @@ Contracts:
   the services' budgets, not this loop, are the only limit.
 - Unchanged conversations (same last message id as at their last successful scan) cost no message fetch
   and no LLM call; failed ones are scanned again; `rescan` forces all.
+- Claims (issue 16, `desktop.core.claiming`): a conversation is claimed before its messages are fetched;
+  one another live scan holds is skipped and counted (`claimed_elsewhere`), one another scan committed
+  meanwhile counts as unchanged. Claims end with the commit, or with the run; a killed run's expire.
 - Cancel (`scanner.cancel()` or cancelling the task running `run`) stops within a moment: every
   conversation is either committed (the commit is one synchronous transaction, never interrupted) or
   untouched. A cancelled, failed or killed run is resumed by the next run over the same range.
@@ -39,6 +42,7 @@ from typing import Any, Protocol
 from desktop.clients.errors import ApiError, ServiceRefused
 from desktop.core import policy
 from desktop.core.batching import Batch, RunCounts, stats_delta
+from desktop.core.claiming import ScanClaims
 from desktop.core.eta import Eta
 from desktop.core.events import (
     BatchFinished,
@@ -56,7 +60,12 @@ from desktop.core.events import (
     Sink,
 )
 from desktop.core.inflight import ConversationWindow, Lane, concurrency_figures
-from desktop.core.scan_accounting import account_conversation, count_extraction, count_spent
+from desktop.core.scan_accounting import (
+    account_conversation,
+    account_elsewhere,
+    count_extraction,
+    count_spent,
+)
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
 from desktop.errors import ExpectedError, ExtractionFailed
 from desktop.store import scans
@@ -103,6 +112,7 @@ class _Run:
     params: ScanParams
     resumed: bool
     started: float
+    claims: ScanClaims   # this run's claims (issue 16)
     counts: RunCounts = field(default_factory=RunCounts)
     next_batch: int = 1
     window: ConversationWindow | None = None
@@ -126,8 +136,8 @@ class Scanner:
         self._front = front
         self._extractor = extractor
         self._sink = sink
-        self._approve_all = bool(getattr(settings, "approve_all_by_hand", False))
-        self._caps = policy.Caps.from_settings(settings)
+        self._judge = policy.judge(bool(getattr(settings, "approve_all_by_hand", False)),
+                                   policy.Caps.from_settings(settings))
         self._llm = llm
         self._clock = clock
         self._work: asyncio.Task | None = None
@@ -189,17 +199,22 @@ class Scanner:
                       extractor=self._extractor.name)
         if old is not None and bool(old.rescan) == params.rescan:
             row = scans.resume_run(old.id, **common)
-            run = _Run(row.id, params, True, self._clock())
+            run = _Run(row.id, params, True, self._clock(), self._claims(row))
             run.counts.batches = scans.run_batches(row.id)
             run.next_batch = len(run.counts.batches) + 1
             log.info("resuming scan run %s (%s)", row.id, old.state)
         else:
             row = scans.start_run(since=params.since, until=params.until, inboxes=params.inboxes,
                                   rescan=params.rescan, **common)
-            run = _Run(row.id, params, False, self._clock())
+            run = _Run(row.id, params, False, self._clock(), self._claims(row))
+        run.claims.start()
         self._emit(RunStarted(run.run_id, params.since, params.until, tuple(params.inboxes), params.batch_size,
                               params.concurrent_batches, self._extractor.name, run.resumed))
         return run
+
+    @staticmethod
+    def _claims(row: Any) -> ScanClaims:
+        return ScanClaims(row.id, rescan=bool(row.rescan), started_at=row.started_at)
 
     def _finish(self, run: _Run, state: RunState, error: str | None, front: dict[str, int],
                 llm_429s: int) -> RunSummary:
@@ -211,7 +226,7 @@ class Scanner:
             summary["concurrency"] = concurrency_figures(run.window)
         summary["eta_checks"] = run.eta_checks
         scans.save_run(run.run_id, counts={k: v for k, v in summary.items() if k != "batches"},
-                       batches=run.counts.batches, state=state, error=error)
+                       batches=run.counts.batches, state=state.value, error=error)
         self._emit(RunFinished(run.run_id, state, dict(summary)))
         return summary
 
@@ -231,6 +246,7 @@ class Scanner:
                                                  {"llm": gauge} if gauge is not None else None)
         queue: asyncio.Queue[Batch | None] = asyncio.Queue()
         run.lister = lister = asyncio.create_task(self._list(run, queue))
+        keeper = asyncio.create_task(run.claims.keep_alive())
         try:
             while (batch := await queue.get()) is not None:
                 await self._start_batch(run, batch, window)
@@ -244,6 +260,9 @@ class Scanner:
             await asyncio.gather(lister, return_exceptions=True)
             self._close_open_batches(run, BatchState.CANCELLED)
             raise
+        finally:
+            keeper.cancel()
+            run.claims.finish()
 
     async def _list(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
         """Put batches of listed conversations on `queue` in order, then None (also after a failure)."""
@@ -272,7 +291,8 @@ class Scanner:
 
     async def _start_batch(self, run: _Run, batch: Batch, window: ConversationWindow) -> None:
         """Start the batch's conversations in order, each as soon as the window has a free slot."""
-        plan = scans.plan(batch.refs, rescan=run.params.rescan, run_id=run.run_id)
+        plan = scans.plan(batch.refs, rescan=run.params.rescan, run_id=run.run_id,
+                          scanned_since=run.claims.started_at)
         for ref in batch.refs:
             await window.start(lambda ref=ref: self._in_batch(run, batch, ref, plan[ref.id]))
             if batch.started is None:
@@ -284,11 +304,21 @@ class Scanner:
         assert run.eta is not None
         run.eta.conversation_started(ref.id)
         self._emit(ConversationStarted(ref.id, batch.number))
-        extracted = await self._extract(run, ref) if needs_scan else None
-        # Answers come back in bursts: the lane keeps one turn's bookkeeping short, so the window paints.
         assert self._lane is not None
-        await self._lane.enter()
-        self._record(run, batch, ref, extracted)
+        taken = run.claims.take(ref) if needs_scan else "done"
+        needs_scan = taken == "claimed"
+        try:
+            extracted = await self._extract(run, ref) if needs_scan else None
+            # Answers come back in bursts: the lane keeps one turn's bookkeeping short, so the window paints.
+            await self._lane.enter()
+        except BaseException:
+            if needs_scan:   # cancelled before its commit: another scan may take it at once
+                run.claims.give_back(ref.id)
+            raise
+        if taken == "elsewhere":   # another live scan holds it: that scan commits it
+            account_elsewhere(run.counts, batch, ref, self._emit)
+        else:
+            self._record(run, batch, ref, extracted)
         asked = extracted is not None and extracted[0] is not None and extracted[0].llm_calls > 0
         run.eta.conversation_finished(ref.id, worked=needs_scan, asked=asked)
         self._progress(run)
@@ -323,7 +353,7 @@ class Scanner:
             return
         result, error = extracted
         outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
-                                            approve_all_by_hand=self._approve_all, caps=self._caps)
+                                            judge=self._judge, claim_owner=run.claims.owner)
         account_conversation(run.counts, batch, ref, outcome, error, self._emit)
 
     async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:

@@ -20,11 +20,23 @@ Everything else is "pending" with a flag from `HOLD_REASONS` that says why, in w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from desktop.core.tracking.context import CARRIER_HOSTS, find_carrier_terms
 from desktop.domain import ExtractedShipment
+
+# The hold flags and their words live beside the layers (the store shows them without importing the core);
+# they are part of this module's API.
+from desktop.hold_reasons import (  # noqa: F401
+    GROUP_HOLD,
+    HOLD_REASONS,
+    MAX_AUTO_PER_CONVERSATION,
+    STORED_HOLDS,
+    group_reason,
+    hold_reason,
+)
 
 ReviewState = Literal["auto", "pending"]
 
@@ -34,46 +46,10 @@ ReviewState = Literal["auto", "pending"]
 #: shipment register by themselves: rule 2 (agreeing evidence) still applies.
 INFORMATIONAL_FLAGS = frozenset({"no_check_digit", "llm_missed", "text_truncated"})
 
-#: A plausible order ships in a handful of parcels; a split shipment of a big order might reach ten.
-#: A conversation yielding more is a manifest, a forwarded report or a hostile email, and one person
-#: should look at it before any of it is billed.
-MAX_AUTO_PER_CONVERSATION = 10
-
 #: Numbers at least this long (with a check digit) are rarely hit by chance; shorter all-digit ones are.
 SELF_EVIDENT_LENGTH = 22
 
 _HOST_RX = re.compile(r"https?://([^/\s:?#]+)", re.IGNORECASE)
-
-#: Flags the policy adds to a held shipment, and what the reviewer is told.
-HOLD_REASONS = {
-    "approve_by_hand": "Settings say every shipment is approved by hand.",
-    "not_validated": "The number did not pass the tracking-number checks on its own.",
-    "no_courier": "The carrier is unknown.",
-    "doubt": "Something about it is doubtful (see its flags).",
-    "no_agreeing_context": "Nothing near the number names its carrier; a bare number with a "
-                           "\"tracking\" label can be a chance match.",
-    "too_many_numbers": f"Its conversation lists more numbers than one order plausibly has (over "
-                        f"{MAX_AUTO_PER_CONVERSATION}): a list, a report or a hostile email.",
-    "scan_cap": "This scan reached its cap of automatic registrations (Settings).",
-    "day_cap": "The cap of automatic registrations for the last 24 hours was reached (Settings).",
-}
-
-
-#: The hold flag that makes a conversation's held shipments ONE review item (a held group).
-GROUP_HOLD = "too_many_numbers"
-
-
-def group_reason(conversation: str, count: int) -> str:
-    """The one line a held group shows, e.g. "conversation cnv_1 ("Shipment list"): 266 candidate numbers
-    held, more than a plausible order (limit 10)." `conversation` names it (id, and subject if known)."""
-    numbers = "candidate number" if count == 1 else "candidate numbers"
-    return (f"conversation {conversation}: {count:,} {numbers} held, more than a plausible order (limit "
-            f"{MAX_AUTO_PER_CONVERSATION}). A list, a report or a hostile email: nothing of it registers until "
-            "someone looks at its evidence and releases the group.")
-
-
-#: Hold flags stored on the shipment: the others (not validated, no courier, ...) show in its own fields.
-STORED_HOLDS = frozenset({"no_agreeing_context", "too_many_numbers", "scan_cap", "day_cap"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +146,21 @@ def review_state(shipment: ExtractedShipment, approve_all_by_hand: bool) -> Revi
     return decide(shipment, approve_all_by_hand).state
 
 
-def hold_reason(flags: object) -> str | None:
-    """The reviewer's explanation for the first hold flag in `flags`, if any."""
-    for flag in flags if isinstance(flags, (list, tuple)) else ():
-        if flag in HOLD_REASONS:
-            return HOLD_REASONS[flag]
-    return None
+def judge(approve_all_by_hand: bool = False, caps: Caps = Caps()) -> Callable[[ExtractedShipment, Any],
+                                                                            tuple[str, tuple[str, ...]]]:
+    """The policy as the store's commit asks for it (`desktop.store.scans.commit_conversation(judge=...)`).
+
+    The store calls the returned function once per new shipment, inside the commit's IMMEDIATE transaction,
+    with its counts of automatic registrations (`scans.AutoCounts`: conversation_shipments, this_scan,
+    last_day; the store adds this conversation's own "auto" ones as they are decided), so two scans at once
+    cannot both take the last automatic registration of the day. It returns (review state, flags to store):
+    "auto" with the shipment's flags, or "pending" with the stored hold flag added (`STORED_HOLDS`).
+    """
+    def decide_one(shipment: ExtractedShipment, counts: Any) -> tuple[str, tuple[str, ...]]:
+        usage = Usage(counts.conversation_shipments, counts.this_scan, counts.last_day)
+        decision = decide(shipment, approve_all_by_hand, usage, caps)
+        if decision.state == "auto":
+            return "auto", tuple(shipment.flags)
+        stored = decision.hold in STORED_HOLDS and decision.hold not in shipment.flags
+        return "pending", (*shipment.flags, *((decision.hold,) if stored else ()))
+    return decide_one

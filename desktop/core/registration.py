@@ -2,7 +2,8 @@
 
 Contracts:
 - Rows are claimed with a lease (`desktop.store.outbox.claim_due`), sent, and their outcome recorded with
-  one attempt row each. A crash leaves a lease that expires, so the row is sent again; the frozen payload
+  one attempt row each. The lease is renewed while the attempt runs, so a slow answer never lets another
+  worker (process or desktop) send the same rows; only a dead worker's lease runs out (issue 16). A crash leaves a lease that expires, so the row is sent again; the frozen payload
   and clientTrackerId make Ship24 return the same tracker without using quota.
 - Many due rows go in one bulk call (up to 100); a single due row uses the single create.
 - Courier codes: only codes the live courier list confirms are sent, else none (desktop.core.requirements);
@@ -32,6 +33,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from desktop.clients.backoff import Backoff
 from desktop.clients.errors import ApiError
@@ -149,7 +151,7 @@ class RegistrationWorker:
             if not rows:
                 break
             try:
-                outcomes, sent = await self._attempt(rows)
+                outcomes, sent = await self._leased(rows, self._attempt(rows))
             except BaseException:
                 outbox.release([r.id for r in rows])  # cancelled mid-call: let the next drain take them
                 raise
@@ -185,6 +187,20 @@ class RegistrationWorker:
         if due is None:
             return self.idle_seconds
         return max(0.0, min(self.idle_seconds, due - self.clock()))
+
+    async def _leased(self, rows: list[RegistrationRow], attempt: Any) -> Any:
+        """Await `attempt` while renewing the rows' leases every third of the lease: a slow answer must not
+        let another worker (another process or desktop) take the rows and send them a second time."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_seconds / 3)
+                outbox.renew_leases([row.id for row in rows], self.clock() + self.lease_seconds)
+
+        keeper = asyncio.ensure_future(renew())
+        try:
+            return await attempt
+        finally:
+            keeper.cancel()
 
     async def _attempt(self, rows: list[RegistrationRow]) -> tuple[list[Outcome | None], bool]:
         """Outcomes in row order, and whether Ship24 was called. Payloads go out with courier codes the live

@@ -56,3 +56,10 @@ def account_conversation(counts: RunCounts, batch: Batch, ref: ConversationRef, 
         emit(ShipmentFound(shipment.shipment_id, ref.id, shipment.tracking_number,
                            shipment.courier or None, shipment.new))
     emit(ConversationFinished(ref.id, batch.number, outcome.state, len(outcome.shipments), error))
+
+
+def account_elsewhere(counts: RunCounts, batch: Batch, ref: ConversationRef, emit: Callable[[Any], None]) -> None:
+    """Count a conversation skipped because another live scan holds its claim (issue 16), and emit it."""
+    batch.claimed_elsewhere += 1
+    counts.claimed_elsewhere += 1
+    emit(ConversationFinished(ref.id, batch.number, "claimed_elsewhere", 0))

@@ -64,7 +64,9 @@ def add_help_actions(window, menu: QMenu) -> None:
 def _db_in_use(window) -> str | None:
     services = getattr(getattr(window, "bridge", None), "services", None)
     path = getattr(services, "db_path", None)
-    return str(path) if path else None
+    from desktop.store.postgres import redact_url  # a --db URL may carry a password: never shown
+
+    return redact_url(str(path)) if path else None
 
 
 def show_about(window) -> AboutDialog:

@@ -25,6 +25,7 @@ Signals (payload in brackets):
 Tracking-status refresh: one at a time, whoever asks (F5 or the schedule); a second request while one runs
 is refused with a message, never run twice. Its final message carries the failures (never an "N checked"
 that hides them), and a refused key ends it at the first 401 with one message (`StatusRefresher`).
+The schedule, and a refused key stopping it until a refresh by hand works: `statusschedule`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from desktop.gui import connection, livesettings
 from desktop.gui.estimate import estimate_scan
 from desktop.gui.messages import Messages
 from desktop.gui.reviewapi import ReviewApi
+from desktop.gui.statusschedule import StatusRefreshRunner, refresh_minutes
 
 log = logging.getLogger("shipscan.gui")
 
@@ -104,8 +106,7 @@ class Bridge(QObject):
         self._estimate_task: asyncio.Task | None = None
         self._worker_task: asyncio.Task | None = None
         self._worker_stop: asyncio.Event | None = None
-        self._refresh_task: asyncio.Task | None = None
-        self._refreshing: asyncio.Task | None = None
+        self.status = StatusRefreshRunner(self)    # F5 and the schedule
         self._state = "idle"
         self._emitters = {kind: getattr(self, name).emit for kind, name in EVENT_SIGNALS.items()}
 
@@ -292,76 +293,27 @@ class Bridge(QObject):
     @property
     def refreshing(self) -> bool:
         """True while a tracking-status refresh runs (F5 or the schedule)."""
-        return self._refreshing is not None
+        return self.status.running is not None
 
     @asyncSlot()
     async def refresh_status(self) -> None:
         """Refresh the tracking status of registered shipments now (refused while one runs)."""
-        if self.refresher is None:
-            self.messages.error("Tracking status needs a Ship24 key (Settings).")
-            return
-        if self._refreshing is not None:
-            self.messages.info("Tracking status is being refreshed already; please wait for it to finish.")
-            return
-        self.messages.info("Refreshing tracking status…")
-        await self._refresh_once(announce=True)
-
-    async def _refresh_once(self, *, announce: bool) -> None:
-        """One refresh, ending in one message (a quiet success when not `announce`d: the schedule's);
-        the only place the GUI runs the refresher."""
-        self._refreshing = asyncio.current_task()
-        self.status_refresh_busy.emit(True)
-        try:
-            summary = await self.refresher.refresh()
-        except ExpectedError as exc:
-            self.messages.error(f"Tracking status refresh failed: {exc}")
-            return
-        finally:
-            self._refreshing = None
-            self.status_refresh_busy.emit(False)
-        self.shipments_changed.emit()
-        counts = f"{summary.checked} checked, {summary.changed} changed"
-        if summary.failed:  # the last word: an "N checked" after it would hide the failure
-            self.messages.warning(f"Tracking status: {counts}; {summary.failed} could not be refreshed: "
-                                  f"{summary.errors[0]}")
-        elif announce:
-            self.messages.info(f"Tracking status: {counts}.")
-
-    async def _refresh_schedule(self, stop: asyncio.Event, seconds: float) -> None:
-        """Refresh every `seconds` until `stop`; a round that finds one running (F5) skips it."""
-        while not stop.is_set():
-            if self._refreshing is None:
-                try:
-                    await self._refresh_once(announce=False)
-                except Exception as exc:  # keep the schedule alive: the next round may work
-                    log.exception("status refresh failed")
-                    self.messages.error(f"Tracking status refresh failed: {exc}")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=seconds)
-            except TimeoutError:
-                pass
+        await self.status.by_hand()
 
     # ------------------------------------------------------------------ settings
 
     def apply_settings(self, new) -> None:
         """Put saved settings in force now (`livesettings.apply`), restart the status schedule if its
         interval changed, and say what waits for the next start."""
-        previous = self.services.settings.status_refresh_minutes
+        previous = refresh_minutes(self.services.settings)
         later = livesettings.apply(self.services, self.worker, new)
-        if new.status_refresh_minutes != previous:
-            self._restart_schedule(new.status_refresh_minutes)
+        if refresh_minutes(new) != previous:
+            self.status.stopped = None
+            self.status.restart(refresh_minutes(new))
         waiting = ", ".join(later)
         self.messages.info("Settings saved and applied." + (
             f" {waiting[:1].upper()}{waiting[1:]}: at the next start." if later else ""))
         self.settings_applied.emit(self.services.settings)
-
-    def _restart_schedule(self, minutes: int) -> None:
-        if self._refresh_task is not None:
-            self._refresh_task.cancel()
-            self._refresh_task = None
-        if self.refresher is not None and self._worker_stop is not None and minutes > 0:
-            self._refresh_task = asyncio.ensure_future(self._refresh_schedule(self._worker_stop, minutes * 60))
-            self._refresh_task.add_done_callback(self._worker_done)
 
     def _wake_worker(self) -> None:
         if self.worker is not None:
@@ -376,7 +328,7 @@ class Bridge(QObject):
         self._worker_stop = asyncio.Event()
         self._worker_task = asyncio.ensure_future(self.worker.run(self._worker_stop))
         self._worker_task.add_done_callback(self._worker_done)
-        self._restart_schedule(getattr(self.services.settings, "status_refresh_minutes", 0))
+        self.status.restart(refresh_minutes(self.services.settings))
 
     def _worker_done(self, task: asyncio.Task) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -398,8 +350,8 @@ class Bridge(QObject):
         if self._worker_task is not None:
             assert self._worker_stop is not None
             self._worker_stop.set()
-            tasks = [t for t in (self._worker_task, self._refresh_task) if t is not None]
+            tasks = [t for t in (self._worker_task, self.status.task) if t is not None]
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 task.cancel()
-            self._worker_task = self._refresh_task = None
+            self._worker_task = self.status.task = None

@@ -1,7 +1,8 @@
 """Saved settings put in force in the running app (issue 11 item 1), without Qt.
 
 `apply(services, worker, new)` replaces `services.settings` and hands each setting to what reads it:
-- at once: registration by hand (the worker's next claim), the model (the LLM client's next call);
+- at once: registration by hand (the worker's next claim), the model (the LLM client's next call),
+  your name (`desktop.store.actor`: the next scan and review);
 - from the next scan: the automatic-registration caps, the pre-filter, the token budget (a scan reads
   `services.settings` when it starts);
 - at the next start (what it returns, for the message): endpoints and keys (the open clients keep
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from desktop.settings import Settings
+from desktop.store import actor
 
 ENDPOINTS = ("front_url", "openai_url", "ship24_url")
 
@@ -28,6 +30,7 @@ def apply(services, worker, new: Settings) -> list[str]:
                                 endpoint_overrides=old.endpoint_overrides)
     if getattr(services, "llm", None) is not None:
         services.llm.model = new.model
+    actor.set_name(new.user_name)   # the next scan and review are recorded under it
     if worker is not None:
         worker.approve_all_by_hand = new.approve_all_by_hand
         worker.wake()

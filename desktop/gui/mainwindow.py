@@ -4,6 +4,10 @@ Every behaviour lives in the views or the bridge; this module connects their sig
 not visible are marked stale and refreshed when shown, so a scan's stream of events costs little.
 Warnings and errors go to the error banner above the tabs and stay there until dismissed; info goes to
 the status bar. Geometry, scan range, filters, sort and column widths are remembered (`uistate`).
+What other desktops on a shared database change (issue 16) arrives through `teamsync` and takes the same
+refresh as the window's own actions (`schedule_refresh`).
+Issue 15's watchers: the tray icon with the counts (`tray`), notifications of new exceptions and stale
+shipments (`notifications`), the morning scan (`morningscan`); Rescan and Re-run (`rescan`).
 
 Signals:
     closed(): the window has really closed (after a running scan was cancelled, if there was one).
@@ -21,8 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QStyle,
-    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,10 +37,15 @@ from desktop.gui.errortext import reported_text
 from desktop.gui.formats import plural
 from desktop.gui.historyview import HistoryView
 from desktop.gui.messages import Messages, UserMessage
+from desktop.gui.morningscan import MorningScan
+from desktop.gui.notifications import ShipmentNotices
 from desktop.gui.progress import ProgressView, format_duration
+from desktop.gui.rescan import Rescan, rerun
 from desktop.gui.retryview import RetryView
 from desktop.gui.scanpanel import ScanPanel
 from desktop.gui.shipmentsview import ShipmentsView
+from desktop.gui.teamsync import TeamSync
+from desktop.gui.tray import Tray
 from desktop.gui.undoaction import add_undo_action
 from desktop.store import views
 
@@ -63,6 +70,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire(bridge, messages)
         self.ui_state = ui_state if ui_state is not None else uistate.open_state(demo)
+        self._build_watchers()
         uistate.restore_geometry(self, self.ui_state)
 
     # ------------------------------------------------------------------ layout
@@ -99,6 +107,22 @@ class MainWindow(QMainWindow):
         self._refresh_timer = QTimer(self, singleShot=True, interval=600)
         self._refresh_timer.timeout.connect(self.refresh_tables)
 
+    def _build_watchers(self) -> None:
+        """The tray, the notices of exceptions and stale shipments, the morning scan (need `ui_state`)."""
+        self.tray = Tray(self)
+        self.tray.show_group.connect(self.show_group)
+        self.tray.show_window.connect(self._bring_forward)
+        self.tray.quit_requested.connect(self.close)
+        days = self.shipments.tracking_bar.stale_days
+        self.notices = ShipmentNotices(self.ui_state, getattr(self.bridge.services, "db_path", ""), days,
+                                       self.notify, self)
+        self.notices.counts_changed.connect(lambda exc, stale: self.tray.set_counts(exc, stale, days()))
+        self.bridge.status_refreshed.connect(self.notices.check)
+        self.morning = MorningScan(self.ui_state, self._start_morning_scan, lambda: self.bridge.scanning,
+                                   parent=self)
+        self.morning.configure(self.bridge.services.settings)
+        self.bridge.settings_applied.connect(self.morning.configure)
+
     def _build_menus(self) -> None:
         def add(menu, text, slot, shortcut=None) -> QAction:
             action = menu.addAction(text)
@@ -120,6 +144,8 @@ class MainWindow(QMainWindow):
         self.undo_action = add_undo_action(edit_menu, self.bridge)
         scan_menu = self.menuBar().addMenu("S&can")
         self.start_action = add(scan_menu, "&Start", self.scan_panel.start_button.click, "Ctrl+Return")
+        self.rescan = Rescan(self.bridge, self.scan_panel, self)
+        self.rescan_action = add(scan_menu, "Resca&n this range…", self.rescan.ask)
         self.cancel_action = add(scan_menu, "&Cancel", self.bridge.cancel_scan, "Ctrl+.")
         self.cancel_action.setEnabled(False)  # no scan yet
         add(scan_menu, "&Refresh tracking status", self.bridge.refresh_status, "F5")
@@ -158,16 +184,22 @@ class MainWindow(QMainWindow):
         self.scan_panel.cancel_requested.connect(bridge.cancel_scan)
         self.scan_panel.estimate_requested.connect(bridge.estimate)
         self.scan_panel.reload_inboxes_requested.connect(bridge.load_inboxes)
+        self.history.rerun_requested.connect(self._rerun)
         self.tabs.currentChanged.connect(lambda _i: self.refresh_tables())
         messages.shown.connect(self._show_message)
         messages.attach()
+        self.teamsync = TeamSync(parent=self)  # other desktops' changes: the same refresh as after our own
+        self.teamsync.changed_elsewhere.connect(self.schedule_refresh)
 
     def start(self) -> None:
         """First data: tables, inboxes, the "since last scan" preset, the remembered range and filters.
         Call once the loop runs."""
         self.scan_panel.set_last_completed(views.last_completed_scan_until())
         uistate.restore_views(self, self.ui_state)
+        self.scan_panel.prefer_since_last_scan()
         self.refresh_tables(all_tables=True)
+        self.teamsync.start()
+        self.notices.start()
         self.bridge.load_inboxes()
 
     # ------------------------------------------------------------------ slots
@@ -215,6 +247,7 @@ class MainWindow(QMainWindow):
     def _on_scan_state(self, state: str) -> None:
         self.scan_panel.set_state(state)
         self.start_action.setEnabled(state == "idle")
+        self.rescan_action.setEnabled(state == "idle")
         self.cancel_action.setEnabled(state == "scanning")
         if state == "idle" and self._close_after_scan:
             QTimer.singleShot(0, self.close)
@@ -228,17 +261,32 @@ class MainWindow(QMainWindow):
         self.status_label.setToolTip("\n".join(m.text for m in self.messages.history[-10:]))
 
     def notify(self, title: str, text: str) -> None:
-        """A desktop notification (tray balloon where there is a tray; else the task bar flashes)."""
+        """A desktop notification (tray balloon where there is a tray) and the task bar flashes."""
         self.notifications.append(text)
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            if not hasattr(self, "_tray"):
-                icon = self.windowIcon()
-                if icon.isNull():  # a tray icon without an icon is not shown at all
-                    icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
-                self._tray = QSystemTrayIcon(icon, self)
-            self._tray.show()
-            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 8000)
+        self.tray.notify(title, text)
         QApplication.alert(self)
+
+    def show_group(self, key: str) -> None:
+        """Bring the window forward on the shipments of status group `key` (the tray's menu)."""
+        self._bring_forward()
+        self.tabs.setCurrentWidget(self.shipments)
+        self.shipments.tracking_bar.set_group(key)
+
+    def _bring_forward(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def _start_morning_scan(self) -> None:
+        """The morning scan: the Scan button over "since last scan"."""
+        self.scan_panel.apply_preset("last")
+        self.messages.info("Morning scan: scanning since the last scan.")
+        self.scan_panel.start_button.click()
+
+    def _rerun(self, run) -> None:
+        """Re-run a history row: its range and inboxes, rescan off, with the progress in view."""
+        if rerun(self.bridge, self.scan_panel, run):
+            self.tabs.setCurrentIndex(0)
 
     def open_settings(self) -> None:
         from desktop.gui.settingsdialog import SettingsDialog
@@ -268,6 +316,7 @@ class MainWindow(QMainWindow):
                 self.bridge.cancel_scan()
             return
         event.accept()
+        self.teamsync.stop()
         self.save_state()
         self.closed.emit()
 

@@ -195,6 +195,12 @@ class ScanPanel(QWidget):
         self._last_until = until
         self.preset_buttons["last"].setEnabled(until is not None)
 
+    def prefer_since_last_scan(self) -> None:
+        """The start-up range: "since last scan" once a completed scan exists, unless the range was set by
+        hand (remembered exact dates stay); before the first scan, the default or remembered preset stays."""
+        if self._last_until is not None and self.preset is not None:
+            self.apply_preset("last")
+
     def show_estimate(self, estimate) -> None:
         self.estimate_label.setText("No estimate available." if estimate is None else "\n".join(estimate.lines()))
 

@@ -1,12 +1,12 @@
 """Settings: API keys (OS keyring; shown only as set / not set), test connection, endpoints, model, Front budget
-share, registration policy and scan defaults.
+share, registration policy, scan defaults, and what runs by itself (the status refresh, the morning scan).
 
 Keys are written only to the OS keyring (`desktop.secrets.set_key`). Where no keyring backend exists the
 key fields are disabled and the dialog says so plainly (`secrets.NO_KEYRING_HELP`, shown whole at any
 size); nothing is ever written to a plain file. A key typed here can be tested before it is saved.
 
 What applies when (the dialog says it, `APPLIES_NOW` / `APPLIES_AT_START`): the registration policy, the
-caps, the model, the pre-filter, the token budget and the status refresh apply at once (the receiver of
+caps, the model, the pre-filter, the token budget, the status refresh and the morning scan apply at once (the receiver of
 `settings_saved`, `Bridge.apply_settings`, hands them to the running app); endpoints, keys, Front's budget
 share and the scan panel's defaults at the next start. An endpoint that comes from an environment
 variable or the demo is shown read-only and never saved (`Settings.endpoint_overrides`).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,18 +36,20 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop import secrets
+from desktop import paths, secrets
 from desktop import settings as settings_mod
+from desktop.store import actor, postgres
 
 SERVICES = (("front", "Front", "front_url"), ("openai", "OpenAI", "openai_url"), ("ship24", "Ship24", "ship24_url"))
 APPLIES_NOW = ("Saved settings apply at once: registration by hand, the automatic registration caps, the model, "
-               "the pre-filter, tokens per conversation and the status refresh.")
-APPLIES_AT_START = ("Endpoints, keys, Front's budget share and the scan defaults (batch size, batches at once, "
-                    "extractor) take effect the next time Shipscan starts.")
+               "the pre-filter, tokens per conversation, the status refresh and the morning scan.")
+APPLIES_AT_START = ("Endpoints, keys, the database, Front's budget share and the scan defaults (batch size, "
+                    "batches at once, extractor) take effect the next time Shipscan starts.")
 
 
 class SettingsDialog(QDialog):
@@ -65,6 +67,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._build_keys())
         layout.addWidget(self._build_services(settings))
         layout.addWidget(self._build_defaults(settings))
+        layout.addWidget(self._build_schedule(settings))
         self.note = QLabel(f"{APPLIES_NOW}\n{APPLIES_AT_START}")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
@@ -131,6 +134,12 @@ class SettingsDialog(QDialog):
         self.share.setAccessibleName("Share of Front's budget")
         self.by_hand = QCheckBox("Approve every shipment by hand before it is registered")
         self.by_hand.setChecked(settings.approve_all_by_hand)
+        self.name_edit = QLineEdit(settings.user_name, placeholderText=actor.os_user())
+        self.name_edit.setAccessibleName("Your name")
+        self.name_edit.setToolTip("Recorded on the scans you start and the reviews you do, so the team sees who "
+                                  "did what (empty: your user name on this computer). Applies at once.")
+        form.addRow("&Your name", self.name_edit)
+        form.addRow("&Database", self._build_database(settings))
         form.addRow("&Model", self.model_edit)
         form.addRow("Share of Front's &budget", self.share)
         form.addRow("Registration", self.by_hand)
@@ -157,15 +166,58 @@ class SettingsDialog(QDialog):
         self.prefilter = QCheckBox("Skip the LLM where no plausible number appears")
         self.prefilter.setChecked(settings.llm_prefilter)
         self.token_budget = QSpinBox(minimum=500, maximum=100_000, singleStep=500, value=settings.llm_token_budget)
-        self.refresh_minutes = QSpinBox(minimum=0, maximum=24 * 60, value=settings.status_refresh_minutes,
-                                        suffix=" min", specialValueText="never")
         for label, widget in (("Batch si&ze", self.batch_size), ("Batches at &once", self.concurrent),
                               ("E&xtractor", self.extractor), ("Pre-filter", self.prefilter),
-                              ("Tokens per conversation", self.token_budget),
-                              ("Refresh tracking status every", self.refresh_minutes)):
+                              ("Tokens per conversation", self.token_budget)):
             widget.setAccessibleName(label.replace("&", ""))
             form.addRow(label, widget)
         return box
+
+    def _build_schedule(self, settings) -> QGroupBox:
+        """The status refresh (on/off and its interval) and the morning scan (on/off and its time)."""
+        box = QGroupBox("While Shipscan runs")
+        form = QFormLayout(box)
+        self.refresh_auto = QCheckBox("Refresh tracking status every")
+        self.refresh_auto.setChecked(settings.status_refresh_auto and settings.status_refresh_minutes > 0)
+        self.refresh_minutes = QSpinBox(minimum=1, maximum=24 * 60, suffix=" min",
+                                        value=settings.status_refresh_minutes or 60)
+        self.morning_scan = QCheckBox("Scan since the last scan every day at")
+        self.morning_scan.setChecked(settings.morning_scan)
+        self.morning_at = QTimeEdit(QTime.fromString(settings.morning_scan_at, "HH:mm"), displayFormat="HH:mm")
+        if not self.morning_at.time().isValid():
+            self.morning_at.setTime(QTime(8, 0))
+        for check, widget, name in ((self.refresh_auto, self.refresh_minutes, "Status refresh interval"),
+                                    (self.morning_scan, self.morning_at, "Morning scan time")):
+            widget.setAccessibleName(name)
+            widget.setEnabled(check.isChecked())
+            check.toggled.connect(widget.setEnabled)
+            form.addRow(check, widget)
+        return box
+
+    def _build_database(self, settings) -> QWidget:
+        """A SQLite file's path or a team's PostgreSQL URL; a password typed in the URL goes to the keyring."""
+        self.database_edit = QLineEdit(settings.database, placeholderText=str(paths.data_dir() / "shipscan.sqlite3"))
+        self.database_edit.setAccessibleName("Database")
+        self.database_edit.setToolTip("Empty: the file in your data folder. A path: that SQLite file. A team's "
+                                      "server: postgresql://user@host:5432/dbname (a password typed in it is "
+                                      "kept in the system keyring, never in the settings file). Applies at the "
+                                      "next start; SHIPSCAN_DB and --db win over it.")
+        return self.database_edit
+
+    def _database_value(self) -> str | None:
+        """The database to save, its password moved to the keyring; None (said in the note) when it cannot."""
+        text = self.database_edit.text().strip()
+        if not paths.is_database_url(text):
+            return text
+        bare, password = postgres.split_password(text)
+        if password:
+            try:
+                postgres.save_password(bare, password)
+            except secrets.KeyringUnavailable as exc:
+                self.note.setText(f"The database password was not saved: {exc}")
+                return None
+            self.database_edit.setText(bare)
+        return bare
 
     @staticmethod
     def _with_note(widget: QWidget, text: str) -> QWidget:
@@ -230,11 +282,19 @@ class SettingsDialog(QDialog):
                        extractor=self.extractor.currentData(), llm_prefilter=self.prefilter.isChecked(),
                        llm_token_budget=self.token_budget.value(),
                        status_refresh_minutes=self.refresh_minutes.value(),
-                       auto_register_per_scan=self.cap_scan.value(), auto_register_per_day=self.cap_day.value())
+                       status_refresh_auto=self.refresh_auto.isChecked(),
+                       morning_scan=self.morning_scan.isChecked(),
+                       morning_scan_at=self.morning_at.time().toString("HH:mm"),
+                       auto_register_per_scan=self.cap_scan.value(), auto_register_per_day=self.cap_day.value(),
+                       user_name=actor.clean(self.name_edit.text()),
+                       database=settings_mod.without_password(self.database_edit.text().strip()))
 
     def save(self) -> None:
         """Write the settings (never an endpoint that holds only for this run), emit `settings_saved`."""
-        new = self.values()
+        database = self._database_value()
+        if database is None:
+            return
+        new = replace(self.values(), database=database)
         settings_mod.save(new, self._path)
         self.settings_saved.emit(new)
         self.accept()

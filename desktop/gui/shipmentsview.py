@@ -5,12 +5,19 @@ F2 edit, Ctrl+C copy; Ctrl+E exports the current view (filter and sort) to an Ex
 (`desktop.gui.export`); Ctrl+F jumps to the search. The details pane always shows the current row, and
 nothing once the filter removed it. Dialogs are reached through `ask_edit`/`ask_export_path`, which tests
 replace.
+
+The view never queries the database on the GUI thread while it shows and filters (the server may be far):
+the table's ids and pages, the status tabs' counts, the carrier list and the details pane are read on the
+database worker (`desktop.gui.dbworker`) and shown when they arrive. `wait()` blocks until all of them
+have arrived (tests, and actions that need the rows at once). Actions (copy, edit, export) still read
+on the GUI thread, once, when the user asks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from pathlib import Path
 
@@ -24,7 +31,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -33,7 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.gui import export, shipmentsstate
+from desktop.gui import dbworker, export, shipmentsstate
+from desktop.gui.countline import CountLabel
 from desktop.gui.details import DetailsPane
 from desktop.gui.formats import QT_DATE_FORMAT, plural
 from desktop.gui.models.shipments import (
@@ -59,10 +66,12 @@ REGISTRATION_CHOICES = (("Any registration", None),) + tuple(
 
 
 class ShipmentsView(QWidget):
-    def __init__(self, bridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge, parent: QWidget | None = None, worker: dbworker.DbWorker | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.model = ShipmentTableModel(self)
+        self.worker = worker or dbworker.shared()
+        self.model = ShipmentTableModel(self, worker=self.worker)
+        self._restoring = False
         self._saved_selection: tuple[list[int], int | None] = ([], None)
         self._filter_timer = QTimer(self, singleShot=True, interval=250)
         self._filter_timer.timeout.connect(self.apply_filter)
@@ -92,7 +101,6 @@ class ShipmentsView(QWidget):
         self.columns = ColumnChooser(self)          # the header's right-click menu
         self.model.modelAboutToBeReset.connect(self._save_selection)
         self.model.modelReset.connect(self._restore_selection)
-        self.model.reloaded.connect(self._show_count)
         self.model.reloaded.connect(lambda _count: self._counts_timer.start())
         self.ask_edit = self._ask_edit
         self.ask_export_path = self._ask_export_path
@@ -150,7 +158,7 @@ class ShipmentsView(QWidget):
         for widget in (self.date_check, self.date_from, self.date_to):
             bottom.addWidget(widget)
         bottom.addStretch(1)
-        self.tracking_bar = TrackingBar()
+        self.tracking_bar = TrackingBar(worker=self.worker)
         self.tracking_bar.changed.connect(self.apply_filter)
         rows = QVBoxLayout()
         rows.addWidget(self.tracking_bar)
@@ -168,8 +176,7 @@ class ShipmentsView(QWidget):
 
     def _build_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.count_label = QLabel()
-        self.count_label.setAccessibleName("Shipment count")
+        self.count_label = CountLabel(self.model, lambda: getattr(self.bridge, "messages", None))
         row.addWidget(self.count_label, 1)
         self.approve_button = QPushButton("&Approve (A)")
         self.reject_button = QPushButton("&Reject (R)")
@@ -224,14 +231,20 @@ class ShipmentsView(QWidget):
         """Query again, keeping the selection; also refresh the carrier list."""
         self._refresh_carriers()
         self.model.refresh()
-        self._show_count(self.model.rowCount())
         self._counted = None          # the data may have changed: count again
         self._counts_timer.start()
-        self._current_changed()
+        self._read_details()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until every read the view asked for arrived and was shown (the counts only once their
+        short timer fired). For tests and actions; False if `timeout` seconds passed first."""
+        return self.worker.drain(timeout)
 
     def _refresh_carriers(self) -> None:
+        self.worker.submit(views.carriers, on_result=self._set_carriers, key=(id(self), "carriers"), owner=self)
+
+    def _set_carriers(self, names: list[str]) -> None:
         current = self.carrier_filter.currentData()
-        names = views.carriers()
         existing = [self.carrier_filter.itemData(i) for i in range(1, self.carrier_filter.count())]
         if names == existing:
             return
@@ -251,14 +264,11 @@ class ShipmentsView(QWidget):
         self.date_from.setEnabled(on)
         self.date_to.setEnabled(on)
 
-    def _show_count(self, count: int) -> None:
-        self.count_label.setText(plural(count, "shipment"))
-
     def _update_counts(self) -> None:
         """The status groups' counts under the other filters (one query; none if they did not change)."""
         key = dataclasses.replace(self.model.filter, tracking=None)
         if key != self._counted:
-            self.tracking_bar.set_counts(views.tracking_counts(key))
+            self.tracking_bar.count(key)
             self._counted = key
 
     # ------------------------------------------------------------------ selection
@@ -294,13 +304,34 @@ class ShipmentsView(QWidget):
         A reset does not emit currentRowChanged, so without the last call the pane would keep showing (and
         "Open in Front" would open) a shipment the filter removed."""
         ids, current = self._saved_selection
-        if ids or current is not None:
-            self.select_ids(ids, current)
-        self._current_changed()
+        self._restoring = True    # new rows arrived (a filter, a refresh): the details follow without waiting
+        try:
+            if ids or current is not None:
+                self.select_ids(ids, current)
+        finally:
+            self._restoring = False
+        self._read_details()
 
     def _current_changed(self, *_args) -> None:
+        """The user moved to another row: its details at once (one read, as for any action: the pane's
+        links must be this row's when the next click uses them); after new rows, on the worker."""
+        if self._restoring:
+            return  # `_restore_selection` reads them next
         sid = self.current_id()
         self.details.show_detail(views.shipment_detail(sid) if sid is not None else None)
+
+    def _read_details(self) -> None:
+        """Show the current row's details once the worker read them (none at once when no row is current)."""
+        sid = self.current_id()
+        if sid is None:
+            self.details.show_detail(None)
+            return
+        self.worker.submit(views.shipment_detail, sid, on_result=functools.partial(self._show_detail, sid),
+                           key=(id(self), "detail"), owner=self)
+
+    def _show_detail(self, shipment_id: int, detail: views.ShipmentDetail | None) -> None:
+        if self.current_id() == shipment_id:  # else the user moved on: a newer read is on its way
+            self.details.show_detail(detail)
 
     # ------------------------------------------------------------------ actions
 

@@ -2,8 +2,9 @@
 
 A QTabBar (it scrolls rather than widening the window on a small screen) over `store.glance.GROUPS`,
 plus the N of "Not updated for N days". The bar only shows and chooses: the view reads
-`group()`/`stale_days()` into its filter and gives the bar its counts (`set_counts`, from
-`views.tracking_counts`: one query).
+`group()`/`stale_days()` into its filter and asks the bar to count (`count(filter)`): one query
+(`views.tracking_counts`) on the database worker thread, shown when it arrives unless a newer `count`
+was asked for meanwhile; the old counts stay until then. `set_counts` shows counts at once.
 
 Signals:
     changed(): the chosen group or N changed.
@@ -11,10 +12,13 @@ Signals:
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QTabBar, QWidget
 
-from desktop.store import glance
+from desktop.gui import dbworker
+from desktop.store import glance, views
 
 KEYS = tuple(key for key, _label in glance.GROUPS)
 
@@ -22,8 +26,10 @@ KEYS = tuple(key for key, _label in glance.GROUPS)
 class TrackingBar(QWidget):
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, worker: dbworker.DbWorker | None = None) -> None:
         super().__init__(parent)
+        self._worker = worker or dbworker.shared()
+        self._asked: views.ShipmentFilter | None = None
         self.setAccessibleName("Tracking status groups")
         self.tabs = QTabBar()
         self.tabs.setAccessibleName("Tracking status")
@@ -64,6 +70,17 @@ class TrackingBar(QWidget):
     def set_counts(self, counts: glance.GroupCounts) -> None:
         self._counts = counts
         self._relabel()
+
+    def count(self, flt: views.ShipmentFilter) -> None:
+        """Count every group under `flt` (its own group ignored) on the worker; shown when the answer arrives,
+        unless `count` was called again meanwhile. A failed count is logged and the old counts stay."""
+        self._asked = flt
+        self._worker.submit(views.tracking_counts, flt, on_result=functools.partial(self._counted, flt),
+                            key=(id(self), "counts"), owner=self)
+
+    def _counted(self, flt: views.ShipmentFilter, counts: glance.GroupCounts) -> None:
+        if flt == self._asked:
+            self.set_counts(counts)
 
     def _days_changed(self, _value: int) -> None:
         self._relabel()

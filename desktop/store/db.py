@@ -1,17 +1,24 @@
-"""Opening the SQLite database: WAL, foreign keys, and schema migrations (PRAGMA user_version).
+"""Opening the database (a SQLite file, or PostgreSQL by URL) and its schema migrations.
 
-`open_database(path)` binds the shared `tables.database` proxy and brings the schema up to date.
-Migrations are plain functions in `MIGRATIONS`, applied in order inside one IMMEDIATE transaction each
-(so two processes opening one file never both migrate it); the database's `user_version` records how
-many ran. Add a migration by appending a function: never edit one that has shipped.
+`open_database(target)` binds the shared `tables.database` proxy and brings the schema up to date. The
+target is a path (SQLite: WAL, foreign keys) or a URL `postgresql://user@host:port/dbname` (see
+`desktop.store.postgres` for where the password comes from). Migrations are plain functions in
+`MIGRATIONS`, the same on both, applied in order inside one IMMEDIATE transaction each (so two processes
+or desktops never both migrate one database); the schema version records how many ran (SQLite:
+`PRAGMA user_version`; PostgreSQL: the table `shipscan_schema`). Add a migration by appending a function
+that uses only portable DDL (peewee `create_tables`, `dialect.table_columns`, `ALTER TABLE ... ADD
+COLUMN`): never edit one that has shipped.
 
 Contracts:
-- A file this code cannot use raises `DatabaseUnusable` naming the file and the cause (a directory, not a
-  database, malformed, read-only, no permission), before anything is written to it.
-- A database from a newer shipscan (`user_version` above `len(MIGRATIONS)`) is refused with
+- A database this code cannot use raises `DatabaseUnusable` naming it and the cause, before anything is
+  written to it: for a file, a directory, not a database, malformed, read-only, no permission; for a
+  server, not reachable, password refused, no such database or user (one line naming host and database,
+  never the password).
+- A database from a newer shipscan (schema version above `len(MIGRATIONS)`) is refused with
   `DatabaseTooNew` naming both versions, and is never written.
-- Before migrating a database that holds data (version >= 1), a copy is written beside it
-  (`<name>.v<old>.bak`, the SQLite backup API, so it is consistent even in WAL mode).
+- Before migrating a SQLite database that holds data (version >= 1), a copy is written beside it
+  (`<name>.v<old>.bak`, the SQLite backup API, so it is consistent even in WAL mode). PostgreSQL
+  databases get no backup from us: the team backs up its server.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import DatabaseError, SqliteDatabase
+from peewee import Database, DatabaseError, SqliteDatabase
 
 from desktop.errors import ExpectedError
-from desktop.store import tables
+from desktop.store import dialect, migrations_claims, migrations_team, postgres, tables
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -32,42 +39,51 @@ PRAGMAS = {
     "cache_size": -16000,
     "busy_timeout": 10000,
 }
+#: PostgreSQL's home of the schema version (SQLite keeps it in PRAGMA user_version).
+PG_VERSION_TABLE = "shipscan_schema"
 
 
 class DatabaseUnusable(ExpectedError):
-    """The database file cannot be used; the message names the file and the cause."""
+    """The database cannot be used; the message names it (a URL without its password) and the cause.
 
-    def __init__(self, path: str | Path, cause: str) -> None:
-        super().__init__(f"cannot use the database {path}: {cause}")
-        self.path, self.cause = Path(path), cause
+    `path` is the file (None for a server); `target` the database as shown.
+    """
+
+    def __init__(self, target: str | Path, cause: str) -> None:
+        url = postgres.is_url(str(target))
+        shown = postgres.redact_url(str(target)) if url else str(target)
+        super().__init__(f"cannot use the database {shown}: {cause}")
+        self.path: Path | None = None if url else Path(target)
+        self.target, self.cause = shown, cause
 
 
 class DatabaseTooNew(DatabaseUnusable):
-    """The file was written by a newer shipscan whose schema this one does not know."""
+    """The database was written by a newer shipscan whose schema this one does not know."""
 
 
-def _create_initial_schema(db: SqliteDatabase) -> None:
+def _create_initial_schema(db: Database) -> None:
     db.create_tables(tables.ALL_TABLES)
 
 
-def _add_run_pid_started(db: SqliteDatabase) -> None:
+def _add_run_pid_started(db: Database) -> None:
     # A database created by this code already has the column (migration 1 builds today's tables).
-    columns = {row[1] for row in db.execute_sql("PRAGMA table_info(scan_run)").fetchall()}
-    if "pid_started" not in columns:
+    if "pid_started" not in dialect.table_columns(db, "scan_run"):
         db.execute_sql("ALTER TABLE scan_run ADD COLUMN pid_started TEXT")
 
 
-def _add_app_meta(db: SqliteDatabase) -> None:
+def _add_app_meta(db: Database) -> None:
     # Which shipscan created the file and which last opened it (`record_app_version`): support reads it,
     # and a too-new database is refused naming the version that wrote it.
     db.execute_sql("CREATE TABLE IF NOT EXISTS app_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
 #: Migration n brings user_version from n to n+1.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_create_initial_schema, _add_run_pid_started, _add_app_meta]
+MIGRATIONS: list[Callable[[Database], None]] = [_create_initial_schema, _add_run_pid_started, _add_app_meta]
+MIGRATIONS.append(migrations_team.add_team_tables)  # issue 16 item 3: change counter, review log, who
+MIGRATIONS.append(migrations_claims.add_scan_claims)  # issue 16 item 2: scan claims with leases
 
 
-def record_app_version(db: SqliteDatabase) -> None:
+def record_app_version(db: Database) -> None:
     """Record `created_by` (once) and `last_opened_by` (when it changes) as this shipscan's version.
 
     Best effort: a database that cannot be written to now still opens as before.
@@ -78,14 +94,14 @@ def record_app_version(db: SqliteDatabase) -> None:
     if recorded.get("created_by") and recorded.get("last_opened_by") == __version__:
         return  # read first: a write would wait for another process's transaction (busy_timeout)
     try:
-        db.execute_sql("INSERT OR IGNORE INTO app_meta (key, value) VALUES ('created_by', ?)", (__version__,))
+        db.execute_sql(dialect.insert_ignore("app_meta", ("key", "value"), ("key",)), ("created_by", __version__))
         db.execute_sql("INSERT INTO app_meta (key, value) VALUES ('last_opened_by', ?) ON CONFLICT (key) "
-                       "DO UPDATE SET value = excluded.value WHERE value != excluded.value", (__version__,))
+                       "DO UPDATE SET value = excluded.value WHERE app_meta.value != excluded.value", (__version__,))
     except (DatabaseError, sqlite3.Error):
         pass
 
 
-def app_versions(db: SqliteDatabase) -> dict[str, str]:
+def app_versions(db: Database) -> dict[str, str]:
     """{"created_by": ..., "last_opened_by": ...} as recorded (empty before migration 3)."""
     try:
         return dict(db.execute_sql("SELECT key, value FROM app_meta").fetchall())
@@ -93,8 +109,23 @@ def app_versions(db: SqliteDatabase) -> dict[str, str]:
         return {}
 
 
-def _version(db: SqliteDatabase) -> int:
+def _version(db: Database) -> int:
+    if dialect.is_postgres(db):
+        if db.execute_sql(f"SELECT to_regclass('{PG_VERSION_TABLE}')").fetchone()[0] is None:
+            return 0
+        row = db.execute_sql(f"SELECT MAX(version) FROM {PG_VERSION_TABLE}").fetchone()
+        return int(row[0] or 0)
     return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def _set_version(db: Database, version: int) -> None:
+    """Record `version` (inside the migration's transaction: PostgreSQL's DDL is transactional too)."""
+    if dialect.is_postgres(db):
+        db.execute_sql(f"CREATE TABLE IF NOT EXISTS {PG_VERSION_TABLE} (version INTEGER NOT NULL)")
+        db.execute_sql(f"DELETE FROM {PG_VERSION_TABLE}")
+        db.execute_sql(f"INSERT INTO {PG_VERSION_TABLE} (version) VALUES (?)", (version,))
+    else:
+        db.execute_sql(f"PRAGMA user_version = {int(version)}")
 
 
 def backup_path(path: str | Path, version: int) -> Path:
@@ -115,17 +146,19 @@ def _backup(db: SqliteDatabase, version: int) -> Path | None:
     return target
 
 
-def migrate(db: SqliteDatabase) -> list[int]:
+def migrate(db: Database, shown: str | Path | None = None) -> list[int]:
     """Apply pending migrations; returns the versions applied (empty when up to date).
 
+    A SQLite database with data is backed up first (`backup_path`); a PostgreSQL one is not.
+
     Raises:
-        DatabaseTooNew: the file's version is above what this code knows (nothing is written).
+        DatabaseTooNew: the database's version is above what this code knows (nothing is written).
     """
     current = _version(db)
-    _refuse_newer(db.database, current)
+    _refuse_newer(shown if shown is not None else db.database, current)
     if current >= len(MIGRATIONS):
         return []
-    if current >= 1:
+    if current >= 1 and not dialect.is_postgres(db):
         _backup(db, current)
     applied = []
     for version in range(current, len(MIGRATIONS)):
@@ -133,7 +166,7 @@ def migrate(db: SqliteDatabase) -> list[int]:
             if _version(db) != version:  # another process migrated it meanwhile
                 continue
             MIGRATIONS[version](db)
-            db.execute_sql(f"PRAGMA user_version = {version + 1}")
+            _set_version(db, version + 1)
         applied.append(version + 1)
     return applied
 
@@ -197,14 +230,22 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def open_database(path: str | Path) -> SqliteDatabase:
-    """Open (creating if needed) the database at `path`, bind the tables to it and migrate it.
+def open_database(target: str | Path) -> Database:
+    """Open the database `target`, bind the tables to it and migrate it.
 
-    Use ":memory:" only in tests that need no second connection.
+    `target`: a path (a SQLite file, created if needed; ":memory:" only in tests that need no second
+    connection) or a URL `postgresql://user@host:port/dbname` (the database must exist; its tables are
+    created). The result is a peewee Database either way.
 
     Raises:
-        DatabaseUnusable: the file cannot be used (DatabaseTooNew: it is from a newer shipscan).
+        DatabaseUnusable: the database cannot be used (DatabaseTooNew: it is from a newer shipscan).
     """
+    if postgres.is_url(str(target)):
+        return _open_postgres(str(target))
+    return _open_sqlite(target)
+
+
+def _open_sqlite(path: str | Path) -> SqliteDatabase:
     if str(path) != ":memory:":
         path = Path(path)
         try:
@@ -227,6 +268,30 @@ def open_database(path: str | Path) -> SqliteDatabase:
     return db
 
 
-def close_database(db: SqliteDatabase) -> None:
+def _open_postgres(url: str) -> Database:
+    db = postgres.connect_database(url)
+    try:
+        tables.database.initialize(db)
+        db.connect(reuse_if_open=True)
+        _refuse_newer(url, _version(db), _pg_written_by(db))   # read-only, before anything is written
+        migrate(db, url)
+        record_app_version(db)
+    except DatabaseUnusable:
+        db.close()
+        raise
+    except (DatabaseError, OSError) as exc:
+        if not db.is_closed():
+            db.close()
+        raise DatabaseUnusable(url, postgres.describe_failure(exc, url)) from exc
+    return db
+
+
+def _pg_written_by(db: Database) -> str | None:
+    if _version(db) <= len(MIGRATIONS):
+        return None
+    return app_versions(db).get("last_opened_by")
+
+
+def close_database(db: Database) -> None:
     if not db.is_closed():
         db.close()

@@ -13,15 +13,17 @@ A group is a named SQL condition over the shipments table's join (`shipment s`, 
 
 A shipment may be in two groups (an exception not updated for a week). Ship24 gives checkpoint times in
 the place's local time without an offset; they are compared as text with a UTC cutoff, so "N days" is
-exact to within the place's UTC offset (hours), which is enough for days.
-No Qt here.
+exact to within the place's UTC offset (hours), which is enough for days. The SQL is the same on SQLite
+and PostgreSQL but for dates (`store.dialect`). No Qt here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
+from desktop.store import dialect
 from desktop.store.tables import database
 
 #: (key, label) of the groups, in the order the filter bar shows them ("all" matches everything).
@@ -33,31 +35,74 @@ DEFAULT_STALE_DAYS = 5
 
 _MILESTONE = "COALESCE(s.milestone, 'pending')"
 _REGISTERED = "r.state = 'registered'"
-#: The time a registered shipment last changed: its latest checkpoint, else its registration (ISO text).
-_LAST_CHANGE = "COALESCE(s.latest_event_at, strftime('%Y-%m-%dT%H:%M:%S', r.registered_at, 'unixepoch'))"
-_CONDITIONS: dict[str, str] = {
-    "in_transit": f"({_REGISTERED} AND {_MILESTONE} IN ('pending', 'info_received', 'in_transit', "
-                  "'available_for_pickup'))",
-    "out_for_delivery": "(s.milestone = 'out_for_delivery')",
-    "delivered": "(s.milestone = 'delivered')",
-    "exception": "(s.milestone IN ('exception', 'failed_attempt'))",
-    "stale": f"({_REGISTERED} AND {_MILESTONE} != 'delivered' AND {_LAST_CHANGE} < ?)",
-    "not_registered": "(COALESCE(r.state, '') NOT IN ('registered', 'dismissed') AND s.review_state != 'rejected')",
-}
+QUOTED_AT = "'@'"
 
-#: Column key -> SQL of the at-a-glance columns (sortable like the others: `views.SHIPMENT_COLUMNS`).
-#: Days in transit: from the shipped date (else the day it was found) to delivery, or to today.
-DAYS_IN_TRANSIT = (
-    "CAST(julianday(CASE WHEN s.milestone = 'delivered' AND s.latest_event_at IS NOT NULL "
-    "THEN substr(s.latest_event_at, 1, 10) ELSE date('now') END) "
-    "- julianday(COALESCE(s.shipped_date, date(s.found_at, 'unixepoch'))) AS INTEGER)")
-#: The customer as stored from Front ("Name <email>", or only one of them): the email part, else "".
-EMAIL = ("CASE WHEN instr(c.customer, '<') > 0 THEN rtrim(substr(c.customer, instr(c.customer, '<') + 1), '>') "
-         "WHEN instr(c.customer, '@') > 0 THEN c.customer ELSE '' END")
-GLANCE_COLUMNS: dict[str, str] = {
-    "customer": "c.customer", "email": EMAIL, "checkpoint": "s.latest_event", "checkpoint_at": "s.latest_event_at",
-    "expected": "s.expected_delivery", "days": DAYS_IN_TRANSIT, "message": "c.last_activity_at",
-}
+
+def _conditions() -> dict[str, str]:
+    """Group key -> SQL condition, for the database the store is bound to (cached per dialect)."""
+    return _conditions_for(dialect.name())
+
+
+@functools.cache
+def _conditions_for(kind: str) -> dict[str, str]:
+    # The time a registered shipment last changed: its latest checkpoint, else its registration (ISO text).
+    last_change = f"COALESCE(s.latest_event_at, {dialect.epoch_to_iso('r.registered_at', kind)})"
+    return {
+        "in_transit": f"({_REGISTERED} AND {_MILESTONE} IN ('pending', 'info_received', 'in_transit', "
+                      "'available_for_pickup'))",
+        "out_for_delivery": "(s.milestone = 'out_for_delivery')",
+        "delivered": "(s.milestone = 'delivered')",
+        "exception": "(s.milestone IN ('exception', 'failed_attempt'))",
+        "stale": f"({_REGISTERED} AND {_MILESTONE} != 'delivered' AND {last_change} < ?)",
+        "not_registered": "(COALESCE(r.state, '') NOT IN ('registered', 'dismissed') "
+                          "AND s.review_state != 'rejected')",
+    }
+
+
+def days_in_transit() -> str:
+    """SQL of the days in transit: from the shipped date (else the day it was found) to delivery, or to
+    today (UTC)."""
+    return _days_in_transit_for(dialect.name())
+
+
+@functools.cache
+def _days_in_transit_for(kind: str) -> str:
+    delivered = "s.milestone = 'delivered' AND s.latest_event_at IS NOT NULL"
+    if kind == dialect.POSTGRESQL:
+        # The same figure from day numbers, not dates as text: a third of the time over 100,000 rows.
+        later = (f"CASE WHEN {delivered} THEN {dialect.pg_iso_day('substr(s.latest_event_at, 1, 10)')} "
+                 f"ELSE {dialect.PG_TODAY_DAY} END")
+        earlier = (f"CASE WHEN s.shipped_date IS NULL THEN {dialect.pg_epoch_day('s.found_at')} "
+                   f"ELSE {dialect.pg_iso_day('s.shipped_date')} END")
+        return f"({later} - {earlier})"
+    later = f"CASE WHEN {delivered} THEN substr(s.latest_event_at, 1, 10) ELSE {dialect.today(kind)} END"
+    earlier = f"COALESCE(s.shipped_date, {dialect.epoch_to_date('s.found_at', kind)})"
+    return dialect.days_between(later, earlier, kind)
+
+
+def _email(kind: str) -> str:
+    """The customer as stored from Front ("Name <email>", or only one of them): the email part, else ""."""
+    at = dialect.instr("c.customer", "'<'", kind)
+    return (f"CASE WHEN {at} > 0 THEN rtrim(substr(c.customer, {at} + 1), '>') "
+            f"WHEN {dialect.instr('c.customer', QUOTED_AT, kind)} > 0 THEN c.customer ELSE '' END")
+
+
+def glance_columns() -> dict[str, str]:
+    """Column key -> SQL of the at-a-glance columns (sortable like the others: `views.column_sql`), for the
+    database the store is bound to."""
+    return glance_columns_for(dialect.name())
+
+
+@functools.cache
+def glance_columns_for(kind: str) -> dict[str, str]:
+    return {"customer": "c.customer", "email": _email(kind), "checkpoint": "s.latest_event",
+            "checkpoint_at": "s.latest_event_at", "expected": "s.expected_delivery",
+            "days": _days_in_transit_for(kind),
+            "message": "c.last_activity_at"}
+
+
+#: The at-a-glance column keys, in display order.
+GLANCE_KEYS = ("customer", "email", "checkpoint", "checkpoint_at", "expected", "days", "message")
 
 
 def stale_cutoff(days: int, now: float | None = None) -> str:
@@ -68,7 +113,7 @@ def stale_cutoff(days: int, now: float | None = None) -> str:
 
 def group_clause(group: str | None, stale_days: int) -> tuple[str, list]:
     """(SQL condition, params) of `group`; ("", []) for None, "all" or an unknown key (no filter)."""
-    condition = _CONDITIONS.get(group or "")
+    condition = _conditions().get(group or "")
     if condition is None:
         return "", []
     return condition, [stale_cutoff(stale_days)] if group == "stale" else []
@@ -87,7 +132,8 @@ class GroupCounts:
 def group_counts(from_sql: str, where: str, params: list, stale_days: int) -> GroupCounts:
     """Every group's count in ONE query over `from_sql` + `where` (the view's other filters), so the filter
     bar's numbers are what clicking a group shows. ~40 ms per 100,000 shipments."""
-    sums = ", ".join(f"SUM(CASE WHEN {_CONDITIONS[key]} THEN 1 ELSE 0 END)" for key, _label in GROUPS[1:])
+    conditions = _conditions()
+    sums = ", ".join(f"SUM(CASE WHEN {conditions[key]} THEN 1 ELSE 0 END)" for key, _label in GROUPS[1:])
     cutoff = [stale_cutoff(stale_days)]
     row = database.execute_sql(f"SELECT COUNT(*), {sums} {from_sql}{where}", cutoff + list(params)).fetchone()
     return GroupCounts({key: int(value or 0) for (key, _label), value in zip(GROUPS, row, strict=True)})

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.core import policy
-from desktop.store import outbox
+from desktop import hold_reasons as policy  # the core's hold words, without importing the core
+from desktop.store import outbox, reviewlog
 from desktop.store.tables import database, utcnow
 
 #: The members of held groups (s = shipment, r = registration); a JSON flag list holds the quoted flag.
@@ -126,6 +126,7 @@ def _act(conversation_id: str, shipment_ids: Iterable[int], *, review_state: str
             database.execute_sql(
                 "UPDATE registration SET state = ?, kind = NULL, next_attempt_at = NULL, attempts = 0, "
                 f"updated_at = ? WHERE shipment_id IN ({marks})", [state, utcnow(), *chunk])
+        reviewlog.record("release" if review_state == "approved" else "reject_held", ids)
     return ids
 
 

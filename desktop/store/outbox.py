@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from desktop.core import policy
+from desktop.hold_reasons import hold_reason
 from desktop.log import redact
+from desktop.store import changes, reviewlog
 from desktop.store.outbox_states import (
     DISMISSED,
     FAILED,
@@ -42,6 +43,7 @@ from desktop.store.outbox_status import (
     save_status,
     status_rows,
 )
+from desktop.store.processes import owner_alive, this_process
 from desktop.store.tables import (
     RegistrationAttemptRow,
     RegistrationRow,
@@ -54,7 +56,8 @@ __all__ = ["AUTO_REVIEW_STATES", "DISMISSED", "FAILED", "FINAL_MILESTONES", "HAN
            "PAUSED", "QUEUED", "REGISTERED", "RETRYABLE_STATES", "STATES", "STATUS_FIELDS", "WAITING_APPROVAL",
            "AttemptInfo", "QueueItem", "attempts_for", "claim_due", "client_tracker_id", "counts", "dismiss",
            "enqueue", "initial_state", "is_paused", "next_due_at", "pause_all", "pause_reason", "payload_for",
-           "record_attempt", "refreeze_payload", "registered_for_status", "registration_for", "release", "resume",
+           "record_attempt", "refreeze_payload", "registered_for_status", "registration_for", "release", "renew_leases",
+           "resume",
            "retry_now", "save_status", "status_rows"]
 
 
@@ -180,10 +183,11 @@ def claim_due(now: float, *, limit: int = 100, lease_seconds: float = LEASE_SECO
                     .order_by(RegistrationRow.next_attempt_at.asc(nulls="first"), RegistrationRow.id)
                     .limit(limit))
         if rows:
-            (RegistrationRow.update(lease_until=now + lease_seconds)
+            owner = this_process()
+            (RegistrationRow.update(lease_until=now + lease_seconds, lease_owner=owner)
              .where(RegistrationRow.id.in_([r.id for r in rows])).execute())
             for row in rows:
-                row.lease_until = now + lease_seconds
+                row.lease_until, row.lease_owner = now + lease_seconds, owner
     return rows
 
 
@@ -198,10 +202,20 @@ def next_due_at(review_states: tuple[str, ...] = AUTO_REVIEW_STATES) -> float | 
     return min(times) if times else None
 
 
+def renew_leases(registration_ids: list[int], until: float) -> int:
+    """Extend this process's leases on these rows to `until` (an attempt takes longer than expected);
+    a lease another process took over meanwhile is left alone. Returns how many were extended."""
+    if not registration_ids:
+        return 0
+    return (RegistrationRow.update(lease_until=until)
+            .where(RegistrationRow.id.in_(registration_ids) & (RegistrationRow.lease_owner == this_process())
+                   & (RegistrationRow.state == QUEUED)).execute())
+
+
 def release(registration_ids: list[int]) -> None:
     """Give up leases without an attempt (the worker was cancelled before sending)."""
     if registration_ids:
-        (RegistrationRow.update(lease_until=None)
+        (RegistrationRow.update(lease_until=None, lease_owner=None)
          .where(RegistrationRow.id.in_(registration_ids)).execute())
 
 
@@ -223,7 +237,7 @@ def record_attempt(registration_id: int, *, outcome: str, state: str, kind: str 
         RegistrationAttemptRow.create(registration=row, at=now, outcome=outcome, http_status=http_status,
                                       message=message)
         row.attempts += 1
-        row.lease_until = None
+        row.lease_until, row.lease_owner = None, None
         row.updated_at = now
         if state == REGISTERED:
             row.state, row.kind, row.last_error, row.next_attempt_at = REGISTERED, None, None, None
@@ -232,6 +246,7 @@ def record_attempt(registration_id: int, *, outcome: str, state: str, kind: str 
         elif row.state not in (REGISTERED, DISMISSED):
             row.state, row.kind, row.last_error, row.next_attempt_at = state, kind, message, next_attempt_at
         row.save()
+        changes.bump()  # the outcome shows in every desktop's tables (issue 16)
     return row
 
 
@@ -254,6 +269,8 @@ def pause_all(reason: str, *, kind: str = "quota", now: float | None = None) -> 
                .where(RegistrationRow.state == QUEUED)]
         (RegistrationRow.update(state=PAUSED, kind=kind, last_error=reason, updated_at=now)
          .where(RegistrationRow.state == QUEUED).execute())
+        if ids:
+            changes.bump()
     return ids
 
 
@@ -265,6 +282,8 @@ def resume(now: float | None = None) -> list[int]:
                .where(RegistrationRow.state == PAUSED)]
         (RegistrationRow.update(state=QUEUED, kind=None, next_attempt_at=None, attempts=0, updated_at=now)
          .where(RegistrationRow.state == PAUSED).execute())
+        if ids:
+            changes.bump()
     return ids
 
 
@@ -274,8 +293,10 @@ def retry_now(shipment_ids: list[int] | None = None, *, break_leases: bool = Fal
 
     Retrying everything (None) also lifts a pause; retrying given ids takes only those out of it (the
     rest stay paused: one row retried must not send them all). Either restarts the backoff count
-    (`attempts`; the attempt history is kept). With `break_leases`, rows held by another attempt are due at once too: safe,
-    because Ship24's idempotent create makes a duplicate send free. Returns the shipment ids queued.
+    (`attempts`; the attempt history is kept). With `break_leases`, rows held by a process that died are
+    due at once too (Ship24's idempotent create makes re-sending them free); a lease of a live process, or
+    of another desktop (which cannot be told from here), is kept: two workers never send one row at once
+    (issue 16). Returns the shipment ids queued.
     """
     now = utcnow() if now is None else now
     condition = RegistrationRow.state.in_(RETRYABLE_STATES)
@@ -285,12 +306,23 @@ def retry_now(shipment_ids: list[int] | None = None, *, break_leases: bool = Fal
         ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment).where(condition)]
         fields: dict = {"state": QUEUED, "kind": None, "next_attempt_at": None, "attempts": 0,
                         "updated_at": now}
-        if break_leases:
-            fields["lease_until"] = None
         RegistrationRow.update(**fields).where(condition).execute()
+        if break_leases:
+            _break_dead_leases(condition, now)
+        reviewlog.record("retry", ids)  # a person asked for it (the worker's own retries do not come here)
         if shipment_ids is None:
             resume(now)
     return ids
+
+
+def _break_dead_leases(condition, now: float) -> None:
+    """End the running leases among `condition`'s rows whose holder is gone (or unnamed: older rows)."""
+    held = (RegistrationRow.select(RegistrationRow.id, RegistrationRow.lease_owner)
+            .where(condition & (RegistrationRow.lease_until >= now)))
+    dead = [row.id for row in held if row.lease_owner is None or owner_alive(row.lease_owner) is False]
+    if dead:
+        (RegistrationRow.update(lease_until=None, lease_owner=None)
+         .where(RegistrationRow.id.in_(dead)).execute())
 
 
 def dismiss(shipment_ids: list[int], *, now: float | None = None) -> list[int]:
@@ -301,6 +333,7 @@ def dismiss(shipment_ids: list[int], *, now: float | None = None) -> list[int]:
         ids = [r.shipment_id for r in RegistrationRow.select(RegistrationRow.shipment).where(condition)]
         (RegistrationRow.update(state=DISMISSED, kind=None, next_attempt_at=None, updated_at=now)
          .where(condition).execute())
+        reviewlog.record("dismiss", ids)
     return ids
 
 
@@ -378,7 +411,7 @@ def _clock_text(epoch: float) -> str:
 def _reason(row: RegistrationRow, now: float, in_flight: bool, paused: str | None) -> str:
     """Why the row waits, in words a support agent understands."""
     if row.state == WAITING_APPROVAL:
-        why = policy.hold_reason(_json_list(row.shipment.flags))
+        why = hold_reason(_json_list(row.shipment.flags))
         return "Waiting for someone to approve this shipment." + (f" {why}" if why else "")
     if row.state == REGISTERED:
         return f"Registered with Ship24 (tracker {row.tracker_id})."

@@ -7,6 +7,7 @@ refreshes unless asked. `desktop.store.outbox` re-exports every public name here
 
 from __future__ import annotations
 
+from desktop.store import changes
 from desktop.store.outbox_states import REGISTERED
 from desktop.store.tables import RegistrationRow, ShipmentRow, database
 
@@ -40,6 +41,8 @@ def save_status(shipment_id: int, *, checked_at: float, **status: str | None) ->
         changed = any(getattr(row, name) != value for name, value in status.items())
         (ShipmentRow.update(status_checked_at=checked_at, **status)
          .where(ShipmentRow.id == shipment_id).execute())
+        if changed:
+            changes.bump()  # the tables show the status (issue 16)
     return changed
 
 

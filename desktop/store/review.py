@@ -16,7 +16,8 @@ Used by the command line and the GUI alike; all SQL of these actions lives here.
   edit to a number that is not valid for its courier (`validated=False`) puts the shipment back to
   "needs review" (review state "pending", outbox waiting for approval) whatever it was, so it registers
   only once a person approves it.
-- Every action runs in one transaction.
+- Every action runs in one transaction, which also logs who did it to each shipment it changed and bumps
+  the change counter (`store.reviewlog.record`), so other desktops show it (issue 16).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.store import outbox
+from desktop.store import outbox, reviewlog
 from desktop.store.tables import RegistrationRow, ShipmentRow, database, utcnow
 
 POSTCODE_MAX = 32
@@ -57,7 +58,7 @@ def _load(shipment_id: int) -> tuple[ShipmentRow | None, RegistrationRow | None]
     return ship, (outbox.registration_for(shipment_id) if ship else None)
 
 
-def _each(ids: Iterable[int], action) -> list[ReviewResult]:
+def _each(ids: Iterable[int], action, name: str) -> list[ReviewResult]:
     results = []
     for sid in ids:
         with database.atomic("IMMEDIATE"):
@@ -65,7 +66,10 @@ def _each(ids: Iterable[int], action) -> list[ReviewResult]:
             if ship is None or reg is None:
                 results.append(ReviewResult(sid, False, f"No shipment {sid}."))
                 continue
-            results.append(action(ship, reg))
+            result = action(ship, reg)
+            if result.ok and result.changed:
+                reviewlog.record(name, [sid])
+            results.append(result)
     return results
 
 
@@ -88,7 +92,7 @@ def approve(shipment_ids: Iterable[int]) -> list[ReviewResult]:
         if waiting:
             _queue(reg, utcnow())
         return ReviewResult(ship.id, True, "Approved: it will be registered with Ship24.", reg.state)
-    return _each(shipment_ids, act)
+    return _each(shipment_ids, act, "approve")
 
 
 REJECTED_REGISTERED = ("Rejected: marked as not a shipment here. It stays registered with Ship24 (its tracker "
@@ -109,7 +113,7 @@ def reject(shipment_ids: Iterable[int]) -> list[ReviewResult]:
         reg.state, reg.kind, reg.next_attempt_at, reg.updated_at = outbox.DISMISSED, None, None, utcnow()
         reg.save()
         return ReviewResult(ship.id, True, "Rejected: it will not be registered.", reg.state)
-    return _each(shipment_ids, act)
+    return _each(shipment_ids, act, "reject")
 
 
 def _requeue_after_edit(ship: ShipmentRow, reg: RegistrationRow, validated: bool | None) -> RegistrationRow:
@@ -151,7 +155,7 @@ def edit(shipment_id: int, *, tracking_number: str | None = None, courier: str |
             changes[name] = value.strip() if name == "courier" else (value.strip() or None)
     if validated is not None:
         changes["validated"] = validated
-    return _update(shipment_id, changes)
+    return _update(shipment_id, changes, "edit")
 
 
 def set_destination(shipment_ids: Iterable[int], *, postcode: str | None = None,
@@ -170,10 +174,10 @@ def set_destination(shipment_ids: Iterable[int], *, postcode: str | None = None,
             return [ReviewResult(sid, False, f"A postcode has at most {POSTCODE_MAX} characters.")
                     for sid in shipment_ids]
         changes["destination_postcode"] = postcode or None
-    return [_update(sid, changes) for sid in shipment_ids]
+    return [_update(sid, changes, "destination") for sid in shipment_ids]
 
 
-def _update(shipment_id: int, changes: dict) -> ReviewResult:
+def _update(shipment_id: int, changes: dict, action: str) -> ReviewResult:
     with database.atomic("IMMEDIATE"):
         ship, reg = _load(shipment_id)
         if ship is None or reg is None:
@@ -194,6 +198,7 @@ def _update(shipment_id: int, changes: dict) -> ReviewResult:
             setattr(ship, name, value)
         ship.save()
         reg = _requeue_after_edit(ship, reg, changes.get("validated"))
+        reviewlog.record(action, [shipment_id], ", ".join(sorted(set(changes) - {"validated"})) or None)
     if reg.state == outbox.QUEUED:
         return ReviewResult(shipment_id, True, "Saved. It will be registered again now.", reg.state)
     if reg.state == outbox.WAITING_APPROVAL:

@@ -16,6 +16,11 @@ Contracts:
   `EARLIER_PARTS` in its counts, and the row's `started_at` becomes the resume time, so the time between
   the cancellation and the resume counts nowhere. `save_run` keeps that list. `views.runs` shows each
   part as its own history row.
+- The store decides nothing: run states are the plain strings the core passes (`desktop.core.events.RunState`
+  values), and a new shipment's review state comes from the `judge` the core passes to `commit_conversation`
+  (without one, every new shipment waits for a person).
+- Team mode (issue 16): `mark_interrupted` judges a run of another desktop by its liveness lease
+  (`desktop.store.claims`), never by a pid that means nothing on this machine.
 Call these on the thread that owns the connection (the event loop's): each is a short transaction.
 """
 
@@ -24,19 +29,22 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from desktop.core import policy
-from desktop.core.events import RunState
 from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
 from desktop.log import redact
-from desktop.store import outbox
+from desktop.store import actor, changes, claims, outbox
+from desktop.store.processes import pid_alive, process_started, process_state  # noqa: F401 - part of this API
 from desktop.store.tables import ConversationRow, ScanRunRow, ShipmentRow, database, utcnow
 
 OK, NO_SHIPMENTS, FAILED, PENDING = "ok", "no_shipments", "failed", "pending"
 SCANNED_STATES = (OK, NO_SHIPMENTS)
-RESUMABLE = (RunState.INTERRUPTED.value, RunState.CANCELLED.value, RunState.FAILED.value)
+#: Run states (ScanRunRow.state), as the core names them (`desktop.core.events.RunState`).
+RUNNING, COMPLETED, CANCELLED, RUN_FAILED, INTERRUPTED = "running", "completed", "cancelled", "failed", "interrupted"
+RESUMABLE = (INTERRUPTED, CANCELLED, RUN_FAILED)
+#: Review state of a shipment that registers by itself (what the caps count).
+AUTO = "auto"
 #: Key in a run's counts JSON: the parts of the run before each resume, oldest first (see resume_run).
 EARLIER_PARTS = "earlier_parts"
 _CHUNK = 500   # SQLite's bound-variable limit is generous, but keep IN (...) lists modest
@@ -63,54 +71,29 @@ class CommitOutcome:
 
 
 # -- runs ---------------------------------------------------------------------------------------------------
-def process_state(pid: int) -> tuple[str, str] | None:
-    """(state letter, start time in clock ticks since boot) of `pid` from /proc/<pid>/stat, or None where
-    there is no such file (no such process, or not Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            text = stat.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may hold spaces or ")"; fields 3... follow the last ")".
-    fields = text[text.rfind(")") + 2:].split()
-    return (fields[0], fields[19]) if len(fields) > 19 else None
+def mark_interrupted(now: float | None = None) -> list[int]:
+    """Flag runs left "running" by a process that no longer runs; returns their ids.
 
-
-def process_started(pid: int) -> str | None:
-    """The start time stored with a run row for `pid` (None where it cannot be read)."""
-    state = process_state(pid)
-    return state[1] if state is not None else None
-
-
-def pid_alive(pid: int | None, started: str | None = None) -> bool:
-    """Whether the process that ran a row (`pid`, with start time `started` when known) still runs."""
-    if not pid:
-        return False
-    state = process_state(pid)
-    if state is not None:
-        letter, now_started = state
-        if letter in "ZXx":     # a zombie: killed, only waiting for its parent to read the exit code
-            return False
-        return started is None or now_started == started
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:     # exists, owned by someone else
-        return True
-    return True
-
-
-def mark_interrupted() -> list[int]:
-    """Flag runs left "running" by a process that no longer runs; returns their ids."""
-    ids = [row.id for row in ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid, ScanRunRow.pid_started)
-           .where(ScanRunRow.state == RunState.RUNNING.value) if not pid_alive(row.pid, row.pid_started)]
+    A run whose liveness lease names another host is alive while that lease runs (its pid means nothing
+    here); any other run is judged by its pid (and that process's start time)."""
+    now = utcnow() if now is None else now
+    rows = list(ScanRunRow.select(ScanRunRow.id, ScanRunRow.pid, ScanRunRow.pid_started)
+                .where(ScanRunRow.state == RUNNING))
+    leases = claims.run_leases(row.id for row in rows)
+    here = claims.this_host()
+    ids = [row.id for row in rows if not _run_alive(row, leases.get(row.id), here, now)]
     if ids:
         with database.atomic("IMMEDIATE"):
-            ScanRunRow.update(state=RunState.INTERRUPTED.value).where(ScanRunRow.id.in_(ids)).execute()
+            (ScanRunRow.update(state=INTERRUPTED)
+             .where(ScanRunRow.id.in_(ids) & (ScanRunRow.state == RUNNING)).execute())
+            changes.bump()  # the history shows it
     return ids
+
+
+def _run_alive(row: ScanRunRow, lease: claims.Lease | None, here: str, now: float) -> bool:
+    if lease is not None and lease.host != here:
+        return lease.lease_until >= now
+    return pid_alive(row.pid, row.pid_started)
 
 
 def _inboxes_json(inboxes: Iterable[str]) -> str:
@@ -122,7 +105,7 @@ def find_resumable(since: float, until: float, inboxes: Iterable[str]) -> ScanRu
     latest = (ScanRunRow.select()
               .where((ScanRunRow.since == since) & (ScanRunRow.until == until)
                      & (ScanRunRow.inboxes == _inboxes_json(inboxes))
-                     & ~((ScanRunRow.state == RunState.RUNNING.value) & ScanRunRow.pid.is_null(False)
+                     & ~((ScanRunRow.state == RUNNING) & ScanRunRow.pid.is_null(False)
                          & (ScanRunRow.pid != os.getpid())))
               .order_by(ScanRunRow.id.desc()).first())
     return latest if latest is not None and latest.state in RESUMABLE else None
@@ -131,10 +114,11 @@ def find_resumable(since: float, until: float, inboxes: Iterable[str]) -> ScanRu
 def start_run(*, since: float, until: float, inboxes: Sequence[str], batch_size: int,
               concurrent_batches: int, extractor: str, rescan: bool) -> ScanRunRow:
     with database.atomic("IMMEDIATE"):
+        changes.bump()
         return ScanRunRow.create(since=since, until=until, inboxes=_inboxes_json(inboxes), batch_size=batch_size,
                                  concurrent_batches=concurrent_batches, extractor=extractor, rescan=rescan,
-                                 state=RunState.RUNNING.value, pid=os.getpid(),
-                                 pid_started=process_started(os.getpid()))
+                                 state=RUNNING, pid=os.getpid(),
+                                 pid_started=process_started(os.getpid()), started_by=actor.current())
 
 
 def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extractor: str) -> ScanRunRow:
@@ -146,12 +130,14 @@ def resume_run(run_id: int, *, batch_size: int, concurrent_batches: int, extract
         parts = counts.pop(EARLIER_PARTS, [])
         parts.append({"state": old.state, "started_at": old.started_at, "finished_at": old.finished_at,
                       "batch_size": old.batch_size, "concurrent_batches": old.concurrent_batches,
-                      "extractor": old.extractor, "error": old.error, "counts": counts})
-        ScanRunRow.update(state=RunState.RUNNING.value, pid=os.getpid(),
+                      "extractor": old.extractor, "error": old.error, "counts": counts,
+                      "started_by": old.started_by})
+        ScanRunRow.update(state=RUNNING, pid=os.getpid(),
                           pid_started=process_started(os.getpid()), started_at=utcnow(), finished_at=None,
                           error=None, counts=json.dumps({EARLIER_PARTS: parts}), batch_size=batch_size,
                           concurrent_batches=concurrent_batches,
-                          extractor=extractor).where(ScanRunRow.id == run_id).execute()
+                          extractor=extractor, started_by=actor.current()).where(ScanRunRow.id == run_id).execute()
+        changes.bump()
     return ScanRunRow.get_by_id(run_id)
 
 
@@ -163,25 +149,26 @@ def _counts(raw: str | None) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def save_run(run_id: int, *, counts: dict, batches: list[dict], state: RunState | None = None,
+def save_run(run_id: int, *, counts: dict, batches: list[dict], state: str | None = None,
              error: str | None = None) -> None:
-    """Store the run's counters and finished batches (and, when given, its final state); the parts
-    before a resume (`EARLIER_PARTS`) are kept."""
+    """Store the run's counters and finished batches (and, when given, its state: a run state string;
+    any but RUNNING also stamps `finished_at`); the parts before a resume (`EARLIER_PARTS`) are kept."""
     with database.atomic("IMMEDIATE"):
         row = ScanRunRow.select(ScanRunRow.counts).where(ScanRunRow.id == run_id).first()
         earlier = _counts(row.counts).get(EARLIER_PARTS) if row is not None else None
         if earlier:
             counts = {**counts, EARLIER_PARTS: earlier}
         _save_run(run_id, counts, batches, state, error)
+        changes.bump()  # the history shows the run's counts
 
 
-def _save_run(run_id: int, counts: dict, batches: list[dict], state: RunState | None, error: str | None) -> None:
+def _save_run(run_id: int, counts: dict, batches: list[dict], state: str | None, error: str | None) -> None:
     """The update itself; inside save_run's transaction."""
     values: dict = {ScanRunRow.counts: json.dumps(counts), ScanRunRow.batches: json.dumps(batches)}
     if state is not None:
-        values[ScanRunRow.state] = state.value
+        values[ScanRunRow.state] = state
         values[ScanRunRow.error] = redact(error)  # shown by the GUI's history and --json: never a key
-        if state is not RunState.RUNNING:
+        if state != RUNNING:
             values[ScanRunRow.finished_at] = utcnow()
     ScanRunRow.update(values).where(ScanRunRow.id == run_id).execute()
 
@@ -200,11 +187,13 @@ def recent_runs(limit: int = 50) -> list[ScanRunRow]:
 
 
 # -- what needs scanning --------------------------------------------------------------------------------------
-def plan(refs: Sequence[ConversationRef], *, rescan: bool, run_id: int | None = None) -> dict[str, bool]:
+def plan(refs: Sequence[ConversationRef], *, rescan: bool, run_id: int | None = None,
+         scanned_since: float | None = None) -> dict[str, bool]:
     """conversation id -> True if it must be scanned, False if it is unchanged (costs nothing).
 
     With `rescan` everything is scanned, except what this same run already committed (a resumed rescan
-    must not start over).
+    must not start over) or, with `scanned_since`, what any scan committed since then (another desktop's
+    scan running at the same time: issue 16).
     """
     rows = _rows([r.id for r in refs])
     decision = {}
@@ -213,7 +202,8 @@ def plan(refs: Sequence[ConversationRef], *, rescan: bool, run_id: int | None = 
         same = (row is not None and row.scan_state in SCANNED_STATES and ref.last_message_id is not None
                 and row.scanned_message_id == ref.last_message_id)
         if rescan:
-            same = same and run_id is not None and row.run_id == run_id
+            same = same and ((run_id is not None and row.run_id == run_id)
+                             or (scanned_since is not None and (row.scanned_at or 0.0) >= scanned_since))
         decision[ref.id] = not same
     return decision
 
@@ -228,16 +218,40 @@ def _rows(ids: Sequence[str]) -> dict[str, ConversationRow]:
 
 
 # -- committing a conversation ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AutoCounts:
+    """What a judge weighs a new shipment against: the shipments its conversation yields, and the "auto"
+    ones already stored by this run and in the last 24 hours (this conversation's own included)."""
+
+    conversation_shipments: int
+    this_scan: int
+    last_day: int
+
+
+#: Decides a new shipment: (shipment, counts) -> (review state, flags to store). The core's policy
+#: (`desktop.core.policy.judge`); called inside the commit's transaction.
+Judge = Callable[[ExtractedShipment, AutoCounts], tuple[str, tuple[str, ...]]]
+
+
+def hold_all(shipment: ExtractedShipment, counts: AutoCounts) -> tuple[str, tuple[str, ...]]:
+    """The judge when none is given: the store decides nothing, so every new shipment waits for a person."""
+    return "pending", tuple(shipment.flags)
+
+
 def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: ExtractionResult | None = None,
-                        error: str | None = None, approve_all_by_hand: bool = False,
-                        caps: policy.Caps | None = None) -> CommitOutcome:
+                        error: str | None = None, judge: Judge = hold_all,
+                        claim_owner: str | None = None) -> CommitOutcome:
     """Write the outcome of scanning `ref` in one transaction: either `result` or a failure `error`.
 
-    Each new shipment's review state comes from `desktop.core.policy.decide`, counted against `caps`
-    (default: `policy.Caps()`) inside this same IMMEDIATE transaction, so two scans at once cannot both
-    take the last automatic registration of the day.
+    Each new shipment's review state and stored flags come from `judge`, given the counts of automatic
+    registrations read inside this same IMMEDIATE transaction, so two scans at once cannot both take the
+    last automatic registration of the day. With `claim_owner`, that owner's claim on the conversation
+    (`desktop.store.claims`) ends in the same transaction.
     """
     with database.atomic("IMMEDIATE"):  # reads then writes: take the write lock first (issue 13)
+        changes.bump()  # other desktops' tables show what this commit adds (issue 16)
+        if claim_owner is not None:
+            claims.release(ref.id, claim_owner)
         row = ConversationRow.get_or_none(ConversationRow.id == ref.id)
         if row is None:
             row = ConversationRow(id=ref.id)
@@ -254,8 +268,8 @@ def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: Ext
             return CommitOutcome(ref.id, FAILED)
         _save(row)                      # first: the shipments reference it
         unique = _unique(result.shipments)
-        judge = _Judge(run_id, len(unique), approve_all_by_hand, caps or policy.Caps())
-        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, judge) for s in unique)
+        tally = _Tally(run_id, len(unique), judge)
+        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, tally) for s in unique)
         row.scan_state = OK if outcomes else NO_SHIPMENTS
         row.scanned_message_id, row.scanned_at, row.error, row.attempts = ref.last_message_id, utcnow(), None, 0
         row.tokens_in, row.truncated = result.tokens_in, result.truncated
@@ -297,39 +311,32 @@ def _existing(number: str, courier: str) -> ShipmentRow | None:
     return query.order_by(ShipmentRow.id).first()
 
 
-class _Judge:
-    """The policy applied to one conversation's new shipments, with the caps counted from the database
-    once and then kept up to date as this conversation adds automatic ones."""
+class _Tally:
+    """`judge` applied to one conversation's new shipments, with the counts read from the database once
+    and then kept up to date as this conversation adds automatic ones."""
 
-    def __init__(self, run_id: int | None, shipments: int, approve_all_by_hand: bool, caps: policy.Caps) -> None:
-        self.approve_all_by_hand, self.caps = approve_all_by_hand, caps
-        self._run_id, self._shipments = run_id, shipments
-        self.usage: policy.Usage | None = None
+    def __init__(self, run_id: int | None, shipments: int, judge: Judge) -> None:
+        self._run_id, self._shipments, self._judge = run_id, shipments, judge
+        self.counts: AutoCounts | None = None
 
-    def _count(self) -> policy.Usage:
-        """The caps' counts, read when the first new shipment is judged (most conversations have none:
-        they cost no query)."""
-        auto = ShipmentRow.select().where(ShipmentRow.review_state == "auto")
+    def _count(self) -> AutoCounts:
+        """Read when the first new shipment is judged (most conversations have none: no query)."""
+        auto = ShipmentRow.select().where(ShipmentRow.review_state == AUTO)
         this_scan = auto.where(ShipmentRow.run == self._run_id).count() if self._run_id is not None else 0
         last_day = auto.where(ShipmentRow.found_at >= utcnow() - 86400.0).count()
-        return policy.Usage(conversation_shipments=self._shipments, this_scan=this_scan, last_day=last_day)
+        return AutoCounts(self._shipments, this_scan, last_day)
 
     def __call__(self, shipment: ExtractedShipment) -> tuple[str, tuple[str, ...]]:
-        """(review state, flags to store: the shipment's plus the hold flag)."""
-        if self.usage is None:
-            self.usage = self._count()
-        decision = policy.decide(shipment, self.approve_all_by_hand, self.usage, self.caps)
-        if decision.state == "auto":
-            u = self.usage
-            self.usage = policy.Usage(u.conversation_shipments, u.this_scan + 1, u.last_day + 1)
-            return "auto", tuple(shipment.flags)
-        stored = decision.hold in policy.STORED_HOLDS and decision.hold not in shipment.flags
-        hold = (decision.hold,) if stored else ()
-        return "pending", (*shipment.flags, *hold)
+        """(review state, flags to store) as the judge says."""
+        counts = self.counts = self.counts or self._count()
+        state, flags = self._judge(shipment, counts)
+        if state == AUTO:
+            self.counts = AutoCounts(counts.conversation_shipments, counts.this_scan + 1, counts.last_day + 1)
+        return state, tuple(flags)
 
 
 def _add_shipment(s: ExtractedShipment, conversation_id: str, run_id: int | None, extractor: str,
-                  judge: _Judge) -> ShipmentOutcome:
+                  judge: _Tally) -> ShipmentOutcome:
     number, courier = normalise_number(s.tracking_number), s.courier or ""
     existing = _existing(number, courier)
     if existing is not None:

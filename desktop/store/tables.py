@@ -56,6 +56,7 @@ class ScanRunRow(BaseTable):
     pid = IntegerField(null=True)              # process that runs it; a dead pid means "interrupted"
     #: That process's start time (Linux: /proc/<pid>/stat field 22), so a reused pid is not taken for it.
     pid_started = TextField(null=True)
+    started_by = TextField(null=True)          # who started it (desktop.store.actor); issue 16
 
     class Meta:
         table_name = "scan_run"
@@ -133,6 +134,7 @@ class RegistrationRow(BaseTable):
     created_at = FloatField(default=utcnow)
     updated_at = FloatField(default=utcnow)
     lease_until = FloatField(null=True)        # an attempt in flight; expired leases are retried
+    lease_owner = TextField(null=True)         # pid@host holding the lease (issue 16: never broken while alive)
 
     class Meta:
         table_name = "registration"

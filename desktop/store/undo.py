@@ -8,7 +8,8 @@ Contract:
   attempt that was in flight) is left alone, and its result says so.
 - It never un-registers: a registration that is registered stays registered (its tracker was billed); only
   the shipment's review state is restored then. Nothing is ever set to "registered" by a restore.
-- Like `store.review`, it returns one `ReviewResult` per shipment and never raises for one it cannot restore.
+- Like `store.review`, it returns one `ReviewResult` per shipment and never raises for one it cannot restore;
+  a restore is logged as "undo" by the acting person and bumps the change counter (`store.reviewlog`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from desktop.store import outbox
+from desktop.store import outbox, reviewlog
 from desktop.store.review import ReviewResult
 from desktop.store.tables import RegistrationRow, ShipmentRow, database, utcnow
 
@@ -72,4 +73,5 @@ def _restore_one(before: Snapshot, after: Snapshot | None) -> ReviewResult:
             reg.state, reg.kind, reg.next_attempt_at, reg.attempts, reg.updated_at = (
                 before.state, before.kind, before.next_attempt_at, before.attempts, utcnow())
             reg.save()
+        reviewlog.record("undo", [sid])
         return ReviewResult(sid, True, "Restored.", reg.state)

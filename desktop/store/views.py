@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from desktop.store import glance
+from desktop.store import dialect, glance
 from desktop.store.history_views import (
     KnownConversations,
     RunView,
@@ -30,7 +30,8 @@ __all__ = ["RETRY_STATES", "SHIPMENT_COLUMNS", "KnownConversations", "RetryItem"
            "known_conversations", "last_completed_scan_until", "registration_counts", "retry_queue", "runs",
            "search_terms", "shipment_detail", "shipment_ids", "shipment_rows", "tracking_counts"]
 
-#: Column key -> SQL expression used to sort on it (the GUI's columns, in display order).
+#: Column key -> SQL expression used to sort on it (the GUI's columns, in display order). The at-a-glance
+#: columns' SQL depends on the database (dates): `column_sql(key)` gives the one to run.
 SHIPMENT_COLUMNS: dict[str, str] = {
     "number": "s.tracking_number",
     "carrier": "COALESCE(s.carrier, s.courier)",
@@ -42,8 +43,17 @@ SHIPMENT_COLUMNS: dict[str, str] = {
     "registration": "r.state",
     "subject": "c.subject",
     "found": "s.found_at",
-    **glance.GLANCE_COLUMNS,   # customer, email, checkpoint, checkpoint_at, expected, days, message
+    # customer, email, checkpoint, checkpoint_at, expected, days, message (SQLite's SQL here)
+    **glance.glance_columns_for(dialect.SQLITE),
 }
+
+
+def column_sql(key: str) -> str:
+    """The SQL expression of column `key` for the database the store is bound to (found_at when unknown)."""
+    if key in glance.GLANCE_KEYS:
+        return glance.glance_columns()[key]
+    return SHIPMENT_COLUMNS.get(key, SHIPMENT_COLUMNS["found"])
+
 
 _FROM = ("FROM shipment s JOIN conversation c ON c.id = s.conversation_id "
          "LEFT JOIN registration r ON r.shipment_id = s.id")
@@ -97,7 +107,7 @@ class ShipmentView:
     checkpoint: str = ""             # the latest checkpoint: status (place)
     checkpoint_at: str = ""          # its local time, as Ship24 gives it
     expected: str = ""               # expected delivery date
-    days: int | None = None          # days in transit (glance.DAYS_IN_TRANSIT)
+    days: int | None = None          # days in transit (glance.days_in_transit)
     contact: str = ""                # the conversation's customer as Front names it: "Name <email>"
     message: float | None = None     # the conversation's last message (epoch seconds)
 
@@ -189,13 +199,14 @@ def _text_clause(text: str) -> tuple[str, list]:
     write inside numbers is part of the tracking number (so "1Z 535J 5403" finds only 1Z535J5403...)."""
     terms = search_terms(text)
     if not terms:  # only quotes typed so far: no filter yet
-        return "1", []
-    any_column = "(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
+        return "1 = 1", []
+    like = dialect.like()   # case-insensitive on both databases
+    any_column = "(" + " OR ".join(f"{column} {like} ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
     sql = "(" + " AND ".join([any_column] * len(terms)) + ")"
     params: list = [f"%{_escape_like(term)}%" for term in terms for _column in _TEXT_COLUMNS]
     compact = _NUMBER_SEPARATORS.sub("", text)
     if compact and compact != text.strip():
-        sql = f"({sql} OR s.tracking_number LIKE ? ESCAPE '\\')"
+        sql = f"({sql} OR s.tracking_number {like} ? ESCAPE '\\')"
         params.append(f"%{_escape_like(compact)}%")
     return sql, params
 
@@ -205,7 +216,7 @@ def _escape_like(text: str) -> str:
 
 
 def _order(sort: ShipmentSort) -> str:
-    expr = SHIPMENT_COLUMNS.get(sort.column, SHIPMENT_COLUMNS["found"])
+    expr = column_sql(sort.column)
     direction = "DESC" if sort.descending else "ASC"
     # The id breaks ties, so the order is total and stable between reloads.
     return f" ORDER BY {expr} {direction}, s.id {direction}"
@@ -232,12 +243,13 @@ def tracking_counts(flt: ShipmentFilter = ShipmentFilter()) -> glance.GroupCount
     return glance.group_counts(source, where, params, flt.stale_days)
 
 
-_ROW_SELECT = ("SELECT s.id, s.tracking_number, COALESCE(s.carrier, s.courier, ''), COALESCE(s.order_number, ''), "
-               "COALESCE(s.supplier, ''), COALESCE(s.shipped_date, ''), "
-               "COALESCE(s.milestone, s.status_text, ''), s.review_state, COALESCE(r.state, ''), "
-               "COALESCE(c.subject, ''), s.found_at, s.courier, s.conversation_id, COALESCE(s.milestone, ''), "
-               "COALESCE(s.latest_event, ''), COALESCE(s.latest_event_at, ''), COALESCE(s.expected_delivery, ''), "
-               f"{glance.DAYS_IN_TRANSIT}, COALESCE(c.customer, ''), c.last_activity_at ")
+def _row_select() -> str:
+    return ("SELECT s.id, s.tracking_number, COALESCE(s.carrier, s.courier, ''), COALESCE(s.order_number, ''), "
+            "COALESCE(s.supplier, ''), COALESCE(s.shipped_date, ''), "
+            "COALESCE(s.milestone, s.status_text, ''), s.review_state, COALESCE(r.state, ''), "
+            "COALESCE(c.subject, ''), s.found_at, s.courier, s.conversation_id, COALESCE(s.milestone, ''), "
+            "COALESCE(s.latest_event, ''), COALESCE(s.latest_event_at, ''), COALESCE(s.expected_delivery, ''), "
+            f"{glance.days_in_transit()}, COALESCE(c.customer, ''), c.last_activity_at ")
 
 
 def shipment_rows(ids: Sequence[int]) -> dict[int, ShipmentView]:
@@ -245,14 +257,15 @@ def shipment_rows(ids: Sequence[int]) -> dict[int, ShipmentView]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    cursor = database.execute_sql(f"{_ROW_SELECT}{_FROM} WHERE s.id IN ({marks})", list(ids))
+    cursor = database.execute_sql(f"{_row_select()}{_FROM} WHERE s.id IN ({marks})", list(ids))
     return {row[0]: ShipmentView(*row) for row in cursor.fetchall()}
 
 
 def iter_shipments(flt: ShipmentFilter, sort: ShipmentSort) -> Iterator[ShipmentView]:
-    """Every matching row in order, streamed (for the CSV export of the current view)."""
+    """Every matching row in order, streamed (for the CSV export of the current view; on PostgreSQL the
+    client holds the result, as a plain cursor does)."""
     where, params = _where(flt)
-    cursor = database.execute_sql(f"{_ROW_SELECT}{_FROM}{where}{_order(sort)}", params)
+    cursor = database.execute_sql(f"{_row_select()}{_FROM}{where}{_order(sort)}", params)
     for row in cursor:
         yield ShipmentView(*row)
 
@@ -281,7 +294,8 @@ def _flags(raw: str | None) -> tuple[str, ...]:
 def carriers() -> list[str]:
     """Distinct carrier names present, for the filter's drop-down."""
     cursor = database.execute_sql(
-        "SELECT DISTINCT COALESCE(carrier, courier) AS name FROM shipment WHERE name != '' ORDER BY name")
+        "SELECT DISTINCT COALESCE(carrier, courier) AS name FROM shipment WHERE COALESCE(carrier, courier) != '' "
+        "ORDER BY name")
     return [row[0] for row in cursor.fetchall()]
 
 

@@ -1,12 +1,18 @@
 """GUI benchmark: prints figures, asserts nothing.
 
-1. The longest freeze of the GUI thread during a 2,000-conversation demo scan (target <= 100 ms), measured
-   with a 10 ms QTimer heartbeat while the real main window shows the scan (LLM extractor, simulators
-   in-process, Front's budget window scaled down so the scan takes about a minute).
-2. For a 100,000-shipment database: the time to open the shipments table (query + first paint; target
-   <= 0.5 s), to apply a filter (<= 0.2 s), to sort, and to jump to the end.
+1. The longest freeze of the GUI thread during a 2,000-conversation demo scan (target <= 100 ms on SQLite,
+   <= 50 ms with the server 50 ms away), measured with a 10 ms QTimer heartbeat while the real main window
+   shows the scan (LLM extractor, simulators in-process, Front's budget window scaled down so the scan
+   takes about a minute).
+2. For a 100,000-shipment database: the time until the shipments table shows its rows and the status
+   tabs their counts after opening it (SQLite target <= 0.3 s), applying a filter (<= 0.1 s), sorting and
+   jumping to the end; and the longest GUI freeze meanwhile (the reads run on the database worker).
 
 Run: QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--conversations 2000] [--rows 100000]
+On PostgreSQL, 50 ms away: ... bench_gui.py --db postgresql://user@host/dbname --delay-ms 50
+(the database should be empty: the benchmark creates its tables and seeds the shipments, then scans into
+the same database; `--delay-ms` puts tests/helpers/delay_proxy.py in front of the server, adding that
+much to every chunk in each direction).
 """
 
 from __future__ import annotations
@@ -27,15 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import PySide6  # noqa: E402,F401  -- before qasync
 import qasync  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 class Heartbeat:
     """A 10 ms timer; a tick that comes late shows how long the GUI thread was busy."""
 
-    def __init__(self, interval_ms: int = 10) -> None:
+    def __init__(self, interval_ms: int = 10, target_ms: int = 100) -> None:
         self.interval = interval_ms
+        self.target = target_ms
         self.gaps: list[float] = []
         self._clock = QElapsedTimer()
         self._timer = QTimer(interval=interval_ms)
@@ -52,13 +59,13 @@ class Heartbeat:
     def _tick(self) -> None:
         gap = self._clock.restart() - self.interval
         self.gaps.append(gap)
-        if gap > 100 and os.environ.get("BENCH_TRACE"):
+        if gap > self.target / 2 and os.environ.get("BENCH_TRACE"):
             print(f"  freeze {gap:.0f} ms at {time.perf_counter():.2f}")
 
     def report(self) -> str:
         gaps = sorted(self.gaps)
         p99 = gaps[int(len(gaps) * 0.99)] if gaps else 0
-        return (f"longest freeze {max(gaps, default=0):.0f} ms (target <= 100 ms); p99 {p99:.0f} ms, "
+        return (f"longest freeze {max(gaps, default=0):.0f} ms (target <= {self.target} ms); p99 {p99:.0f} ms, "
                 f"median {statistics.median(gaps) if gaps else 0:.1f} ms over {len(gaps):,} ticks")
 
 
@@ -101,7 +108,7 @@ class Stopwatch:
         return timed_call
 
 
-async def bench_scan(conversations: int, folder: Path) -> None:
+async def bench_scan(conversations: int, target: str | Path, freeze_target_ms: int) -> None:
     from desktop.app import compose
     from desktop.core.pipeline import ScanParams
     from desktop.gui.messages import Messages
@@ -111,7 +118,7 @@ async def bench_scan(conversations: int, folder: Path) -> None:
     workspace = generate_workspace(seed=11, conversations=conversations, days=30)
     from desktop.app import WINDOW_FRONT_IN_FLIGHT
 
-    async with open_services(demo=True, db=folder / "scan.sqlite3", sim_config=sim_config(), sims_in_child=True,
+    async with open_services(demo=True, db=target, sim_config=sim_config(), sims_in_child=True,
                              workspace=workspace, front_in_flight=WINDOW_FRONT_IN_FLIGHT) as svc:
         bridge, window = compose(svc, Messages())
         events, refreshes = Stopwatch(), Stopwatch()
@@ -129,7 +136,7 @@ async def bench_scan(conversations: int, folder: Path) -> None:
         params = ScanParams(since=since, until=until, batch_size=50, concurrent_batches=3, extractor="llm")
         finished = asyncio.Event()
         bridge.run_finished.connect(lambda _e: finished.set())
-        heartbeat = Heartbeat()
+        heartbeat = Heartbeat(target_ms=freeze_target_ms)
         heartbeat.start()
         started = time.perf_counter()
         print(f"scan starts at {started:.2f}")
@@ -148,46 +155,74 @@ async def bench_scan(conversations: int, folder: Path) -> None:
         window.deleteLater()
 
 
-def timed(app: QApplication, action) -> float:
+def timed(app: QApplication, view, action) -> str:
+    """How long from `action` until the table shows its answer (ids and the visible page), and until the
+    status tabs show their counts too (asked 30 ms after the rows). The reads run on the database worker
+    and the event loop runs meanwhile, so the heartbeat sees any freeze."""
     started = time.perf_counter()
     action()
-    app.processEvents()  # includes the repaint the user waits for
-    return time.perf_counter() - started
+    while view.model.loading():
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # the heartbeat wakes it every 10 ms
+    app.processEvents()  # the answer's page requests, and the repaint the user waits for
+    while not view.worker.idle():
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    app.processEvents()
+    rows = time.perf_counter() - started
+    while view._counts_timer.isActive() or not view.worker.idle():
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    app.processEvents()
+    return f"{rows * 1000:.0f} ms (with the counts {(time.perf_counter() - started) * 1000:.0f} ms)"
 
 
-def bench_table(app: QApplication, rows: int, folder: Path) -> None:
+def bench_table(app: QApplication, rows: int, target: str | Path, proxy, delay: float) -> None:
     from desktop.gui.models.shipments import COLUMNS
     from desktop.gui.shipmentsview import ShipmentsView
+    from desktop.store import views
     from desktop.store.db import close_database, open_database
     from tests.gui.seed import seed_shipments
 
-    db = open_database(folder / "big.sqlite3")
-    started = time.perf_counter()
-    seed_shipments(rows)
-    print(f"seeded {rows:,} shipments in {time.perf_counter() - started:.1f} s")
+    db = open_database(target)
+    present = views.count_shipments()
+    if present:
+        print(f"the database holds {present:,} shipments already: not seeded")
+    else:
+        started = time.perf_counter()
+        seed_shipments(rows)
+        print(f"seeded {rows:,} shipments in {time.perf_counter() - started:.1f} s")
+    if proxy is not None:
+        db.close()            # connect again through the delay, as a far server would answer
+        proxy.delay = delay
 
     class _Bridge:  # the view only needs `messages` and review actions, unused here
         messages = None
 
     view = ShipmentsView(_Bridge())
     view.resize(1280, 800)
+    heartbeat = Heartbeat(target_ms=50)
 
     def open_table() -> None:
         view.show()
         view.reload()
 
-    print(f"open the table: {timed(app, open_table) * 1000:.0f} ms (target <= 500 ms)")
+    print(f"open the table: {timed(app, view, open_table)} (SQLite target <= 300 ms)")
+    heartbeat.start()  # from here: the window is painted once, so a freeze is the table's doing
     view.text_filter.setText("acme")
-    print(f"apply a text filter: {timed(app, view.apply_filter) * 1000:.0f} ms (target <= 200 ms); "
+    print(f"apply a text filter: {timed(app, view, view.apply_filter)} (SQLite target <= 100 ms); "
           f"{view.model.rowCount():,} rows")
     view.text_filter.setText("")
     pending = view.review_filter.findData("pending")
-    print(f"filter by review state: {timed(app, lambda: view.review_filter.setCurrentIndex(pending)) * 1000:.0f} ms; "
+    print(f"filter by review state: "
+          f"{timed(app, view, lambda: view.review_filter.setCurrentIndex(pending))}; "
           f"{view.model.rowCount():,} rows")
     view.review_filter.setCurrentIndex(0)
+    timed(app, view, lambda: None)
     subject = [key for key, _title in COLUMNS].index("subject")
-    print(f"sort by subject: {timed(app, lambda: view.table.sortByColumn(subject, Qt.SortOrder.AscendingOrder)) * 1000:.0f} ms")
-    print(f"jump to the last row: {timed(app, view.table.scrollToBottom) * 1000:.0f} ms")
+    print(f"sort by subject: "
+          f"{timed(app, view, lambda: view.table.sortByColumn(subject, Qt.SortOrder.AscendingOrder))}")
+    print(f"jump to the last row: {timed(app, view, view.table.scrollToBottom)}")
+    heartbeat.stop()
+    print(f"GUI thread while filtering, sorting and scrolling {view.model.rowCount():,} shipments: "
+          f"{heartbeat.report()}")
     view.close()
     close_database(db)
 
@@ -198,20 +233,35 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--skip-scan", action="store_true")
     parser.add_argument("--fast", action="store_true", help="scale Front's budget to 0.5 s windows (worst case)")
+    parser.add_argument("--db", help="a PostgreSQL URL (an empty database); default: SQLite files in a temp folder")
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="with --db: put a proxy in front of the server that delays each direction this much")
     args = parser.parse_args()
     from desktop.app import make_application
+    from desktop.store import postgres
+    from tests.helpers.delay_proxy import DelayProxy
 
+    if args.delay_ms and not (args.db and postgres.is_url(args.db)):
+        parser.error("--delay-ms needs --db postgresql://...")
     app = make_application()
+    proxy = DelayProxy.for_url(args.db, delay=0.0) if args.delay_ms else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["XDG_DATA_HOME"] = str(folder / "data")
         os.environ["XDG_CONFIG_HOME"] = str(folder / "config")
-        bench_table(app, args.rows, folder)
+        server = proxy.url if proxy is not None else args.db
+        if server:
+            print(f"database: {postgres.redact_url(args.db)}"
+                  + (f", {args.delay_ms:g} ms away each way (delay proxy)" if proxy is not None else ""))
+        bench_table(app, args.rows, server or folder / "big.sqlite3", proxy, args.delay_ms / 1000)
         if not args.skip_scan:
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:
-                loop.run_until_complete(bench_scan(args.conversations, folder))
+                loop.run_until_complete(bench_scan(args.conversations, server or folder / "scan.sqlite3",
+                                                   50 if server else 100))
+    if proxy is not None:
+        proxy.close()
     return 0
 
 

@@ -68,6 +68,12 @@ def sim():
         yield running
 
 
+@pytest.fixture
+def db(db_both):
+    """This suite runs on SQLite and on PostgreSQL (issue 16): tests/conftest.py's `db_both`."""
+    return db_both
+
+
 def _scan(server, ws, extractor, events=None, **params):
     async def main():
         async with FrontClient(server.url, TOKEN) as front:

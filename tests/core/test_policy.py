@@ -86,3 +86,15 @@ def test_a_flood_is_held_as_a_group_even_when_everything_is_approved_by_hand():
     assert decide(_ship(), True, usage).hold == policy.GROUP_HOLD
     assert decide(_ship(), True).hold == "approve_by_hand"
     assert "266 candidate numbers held" in policy.group_reason("cnv_1", 266)
+
+
+def test_the_judge_the_store_is_given_decides_and_names_the_stored_hold():
+    """Issue 16: the store no longer imports the policy; the pipeline hands it `policy.judge(...)`."""
+    from desktop.store.scans import AutoCounts
+
+    judge = policy.judge(caps=Caps(per_scan=5, per_day=10))
+    assert judge(_ship(flags=["llm_missed"]), AutoCounts(1, 0, 0)) == ("auto", ("llm_missed",))
+    assert judge(_ship(), AutoCounts(1, 5, 5)) == ("pending", ("scan_cap",))
+    assert judge(_ship(), AutoCounts(policy.MAX_AUTO_PER_CONVERSATION + 1, 0, 0)) == ("pending", (policy.GROUP_HOLD,))
+    assert judge(_ship(validated=False), AutoCounts(1, 0, 0)) == ("pending", ())     # shown by its own fields
+    assert policy.judge(True)(_ship(), AutoCounts(1, 0, 0)) == ("pending", ())

@@ -29,6 +29,12 @@ from tests.helpers.registration import SHIP24_KEY, add_shipment, numbers, ship24
 FAST = Backoff(base=0.02, factor=2, cap=0.3, max_attempts=1000, jitter=0.5)
 
 
+@pytest.fixture
+def db(db_both):
+    """This suite runs on SQLite and on PostgreSQL (issue 16): tests/conftest.py's `db_both`."""
+    return db_both
+
+
 def states() -> Counter:
     return Counter(r.state for r in RegistrationRow.select())
 

@@ -20,6 +20,7 @@ def test_subject_and_evidence_are_plain_text(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     view.select_ids([2], current=2)
     details = view.details
     assert details.fields["subject"].text() == "<img src=x onerror=alert(1)><b>Bold?</b>"
@@ -57,7 +58,9 @@ def test_copy_and_export_the_current_view(window, qtbot, tmp_path):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     view.review_filter.setCurrentIndex(view.review_filter.findData("pending"))
+    view.wait()
     expected = views.shipment_ids(views.ShipmentFilter(review="pending"))
     assert view.model.rowCount() == len(expected) == 10
     view.select_ids(expected[:2], current=expected[0])
@@ -109,6 +112,7 @@ def test_export_workbook_keeps_long_numbers_and_zeros_as_text_with_a_link(window
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     target = tmp_path / "view.xlsx"
     view.ask_export_path = lambda: str(target)
     view.export_button.click()
@@ -129,6 +133,7 @@ def test_export_csv_neutralises_formulas_and_links_the_conversation(window, qtbo
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     target = tmp_path / "view.csv"
     view.ask_export_path = lambda: str(target)
     view.export_button.click()
@@ -152,6 +157,7 @@ def test_details_pane_forgets_a_shipment_the_filter_removed(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     view.select_ids([2], current=2)
     number = ShipmentRow.get_by_id(2).tracking_number
     assert view.details.fields["number"].text() == number and view.details.front_button.isEnabled()
@@ -160,6 +166,7 @@ def test_details_pane_forgets_a_shipment_the_filter_removed(window, qtbot):
 
     view.text_filter.setText(ShipmentRow.get_by_id(5).tracking_number)   # only shipment 5 is left
     view.apply_filter()
+    view.wait()
     assert view.model.ids() == [5]
     assert view.details.fields["number"].text() == "" and view.details.front_link is None
     assert not view.details.front_button.isEnabled()
@@ -169,6 +176,7 @@ def test_details_pane_forgets_a_shipment_the_filter_removed(window, qtbot):
     view.select_ids([5], current=5)
     view.text_filter.setText("no such shipment anywhere")                 # 0 rows
     view.apply_filter()
+    view.wait()
     assert view.model.rowCount() == 0
     assert view.details.fields["number"].text() == "" and not view.details.front_button.isEnabled()
     assert view.count_label.text() == "0 shipments"
@@ -184,6 +192,7 @@ def test_no_browser_offers_the_link_to_copy(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     view.select_ids([1], current=1)
     details = view.details
     assert details.carrier_link == "https://www.ship24.com/tracking?p=RB123456785GB"

@@ -35,10 +35,11 @@ def test_week_scan_runs_to_the_end_with_live_batch_rows(window, qtbot):
     # The shipments table shows exactly the database's shipments.
     window.tabs.setCurrentWidget(window.shipments)
     window.shipments.reload()
+    window.shipments.wait()
     model = window.shipments.model
     in_db = {s.tracking_number for s in ShipmentRow.select()}
     assert in_db, "the demo week holds shipments"
-    shown = {model.index(r, 0).data() for r in range(model.rowCount())}
+    shown = {model.row(r).number for r in range(model.rowCount())}  # row() waits for pages not shown yet
     assert shown == in_db and model.rowCount() == len(in_db)
 
 
@@ -168,6 +169,7 @@ def test_dates_counts_shortcuts_and_cancel_are_consistent(window, qtbot):
     view.reload()
     view.text_filter.setText(ShipmentRow.get_by_id(3).tracking_number)
     view.apply_filter()
+    view.wait()
     assert view.count_label.text() == "1 shipment"
     # ISO dates in the date filter, as in the table and the scan range (never the locale's "6 11 2026").
     iso = view.date_from.date().toString("yyyy-MM-dd")

@@ -20,9 +20,11 @@ def test_shipment_model_passes_the_model_tester(db, qtmodeltester):
     seed_shipments(1_000)
     model = ShipmentTableModel()
     model.reload()
+    assert model.wait() and model.rowCount() == 1_000
     qtmodeltester.check(model)
     model.sort(0, Qt.SortOrder.AscendingOrder)
     model.set_filter(views.ShipmentFilter(text="acme"))
+    assert model.wait() and 0 < model.rowCount() < 1_000
     qtmodeltester.check(model)
 
 
@@ -30,8 +32,11 @@ def test_shipment_model_rows_match_the_database(db):
     seed_shipments(450)  # more than two pages
     model = ShipmentTableModel()
     model.reload()
+    assert model.wait()
     assert model.rowCount() == 450 and model.columnCount() == len(COLUMNS)
     expected = {s.id: s.tracking_number for s in ShipmentRow.select()}
+    for page in range(0, 450, model.PAGE_SIZE):
+        model.row(page)  # pages beyond the first are read when first shown: wait for them here
     shown = {model.index(r, 0).data(IdRole): model.index(r, 0).data() for r in range(model.rowCount())}
     assert shown == expected
     # Default order: newest first.
@@ -43,13 +48,16 @@ def test_sorting_and_filtering_happen_in_sql(db):
     seed_shipments(200)
     model = ShipmentTableModel()
     model.sort([k for k, _ in COLUMNS].index("number"), Qt.SortOrder.AscendingOrder)
+    model.wait()
     numbers = [model.index(r, 0).data() for r in range(model.rowCount())]
     assert numbers == sorted(numbers)
     model.set_filter(views.ShipmentFilter(review="pending", carrier="UPS"))
+    model.wait()
     rows = [model.row(r) for r in range(model.rowCount())]
     assert rows and all(r.review == "pending" and r.carrier == "UPS" for r in rows)
     assert model.rowCount() == views.count_shipments(views.ShipmentFilter(review="pending", carrier="UPS"))
     model.set_filter(views.ShipmentFilter(text="100%_"))  # LIKE wildcards are literal
+    model.wait()
     assert model.rowCount() == 0
 
 
@@ -57,10 +65,12 @@ def test_refresh_keeps_rows_and_sees_changes(db):
     seed_shipments(10)
     model = ShipmentTableModel()
     model.reload()
+    model.wait()
     resets = []
     model.modelReset.connect(lambda: resets.append(1))
     ShipmentRow.update(supplier="Initech").where(ShipmentRow.id == 3).execute()
     model.refresh()
+    model.wait()
     assert not resets  # same rows: repaint, no reset
     assert model.row(model.row_of(3)).supplier == "Initech"
 
@@ -137,6 +147,7 @@ def test_search_finds_numbers_typed_with_spaces_and_takes_several_terms(db, qtbo
     view = ShipmentsView(bridge=None)
     qtbot.addWidget(view)
     view.reload()
+    view.wait()
 
     def search(text: str) -> list[int]:
         view.text_filter.clear()

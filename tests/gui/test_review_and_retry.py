@@ -32,6 +32,7 @@ def test_keyboard_review_actions_change_the_database(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     assert view.model.rowCount() == 12
     ids = [view.model.shipment_id(r) for r in range(3)]
     _select_rows(view, qtbot, [0, 1, 2])
@@ -55,6 +56,7 @@ def test_edit_is_revalidated_and_saved(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     target = view.model.shipment_id(0)
     _select_rows(view, qtbot, [0])
 

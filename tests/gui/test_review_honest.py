@@ -31,6 +31,7 @@ def _shipments_tab(window, count: int):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     assert view.model.rowCount() == count
     return view
 

@@ -18,6 +18,7 @@ def _view(window, count: int):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     return view
 
 
@@ -100,6 +101,7 @@ def test_bulk_destination_and_retry_on_the_selection(window, services, qtbot):
     database.execute_sql("UPDATE registration SET state = 'registered', tracker_id = 'trk_x' WHERE shipment_id = ?",
                          [registered])
     view.reload()
+    view.wait()
     messages = window.bridge.messages
     asked: list[int] = []
     view.menu_actions.ask_destination = lambda count: asked.append(count) or (" sw1a 1aa ", "gb")
@@ -122,6 +124,7 @@ def test_bulk_destination_and_retry_on_the_selection(window, services, qtbot):
     database.execute_sql("UPDATE registration SET state = 'failed', kind = 'temporary', next_attempt_at = 9e12 "
                          "WHERE shipment_id IN (?, ?)", retry_ids)
     view.reload()
+    view.wait()
     _select(view, [view.model.row_of(i) for i in retry_ids])
     view.retry_button.click()
     qtbot.waitUntil(lambda: all(RegistrationRow.get(RegistrationRow.shipment == i).state == outbox.REGISTERED

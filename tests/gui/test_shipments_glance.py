@@ -88,12 +88,14 @@ def test_status_groups_count_live_and_filter_with_badges_and_checkpoints(moving_
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     bar = view.tracking_bar
     total = ShipmentRow.select().count()
     assert total >= 10
     qtbot.waitUntil(lambda: _counts(bar)["not_registered"] > 0, timeout=3000)   # nothing registered yet
     rows = [s for s in _registered_and_refreshed(window, qtbot) if s.milestone]
     view.reload()
+    view.wait()
     expected = {key: 0 for key in ("in_transit", "out_for_delivery", "delivered", "exception")}
     for row in rows:                                  # counted here in Python, not with the view's SQL
         expected[GROUP_OF[row.milestone]] += 1
@@ -130,6 +132,7 @@ def test_customer_name_email_and_message_date_in_table_details_export_and_search
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     shipment = ShipmentRow.select().order_by(ShipmentRow.id).first()
     conversation = ConversationRow.get_by_id(shipment.conversation_id)
     name, _, email = conversation.customer.partition(" <")   # as the Front simulator named the recipient
@@ -137,6 +140,7 @@ def test_customer_name_email_and_message_date_in_table_details_export_and_search
     assert name and "@" in email
     view.select_ids([shipment.id], current=shipment.id)
     row = view.model.row_of(shipment.id)
+    view.model.row(row)  # its page, if the view has not painted it yet
     assert view.model.index(row, KEYS.index("customer")).data() == name
     assert view.model.index(row, KEYS.index("email")).data() == email
     assert view.model.index(row, KEYS.index("message")).data()[:4].isdigit()
@@ -145,6 +149,7 @@ def test_customer_name_email_and_message_date_in_table_details_export_and_search
 
     view.text_filter.setText(f'"{name}"')               # search by customer
     view.apply_filter()
+    view.wait()
     with_name = {s.id for s in ShipmentRow.select().join(ConversationRow)
                  .where(ConversationRow.customer.contains(name))}
     assert set(view.model.ids()) == with_name

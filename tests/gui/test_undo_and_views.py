@@ -20,6 +20,7 @@ def test_ctrl_z_undoes_the_last_reject(window, qtbot):
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     target = view.model.shipment_id(2)
     _select_rows(view, qtbot, [2])
     qtbot.keyClick(view.table, Qt.Key.Key_R)
@@ -83,8 +84,10 @@ def test_saved_filters_builtin_and_named_survive_a_restart(window, qtbot, tmp_pa
     view = window.shipments
     window.tabs.setCurrentWidget(view)
     view.reload()
+    view.wait()
     assert view.model.rowCount() == 8
     assert view.saved_filters.apply("Needs review")
+    view.wait()
     assert view.review_filter.currentData() == "pending" and view.model.rowCount() == 3
     assert view.saved_filters.apply("Exceptions this week")
     assert view.tracking_bar.group() == "exception" and view.date_check.isChecked()

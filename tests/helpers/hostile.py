@@ -37,6 +37,7 @@ def commit_hostile_conversation(cid: str = "cnv_hostile", *, approve_all_by_hand
     import asyncio
     import concurrent.futures
 
+    from desktop.core import policy
     from desktop.core.rules_extractor import RulesExtractor
     from desktop.store import scans
 
@@ -45,7 +46,7 @@ def commit_hostile_conversation(cid: str = "cnv_hostile", *, approve_all_by_hand
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         result = pool.submit(asyncio.run, RulesExtractor().extract(conversation)).result()
     outcome = scans.commit_conversation(conversation.ref, run_id=None, result=result,
-                                        approve_all_by_hand=approve_all_by_hand)
+                                        judge=policy.judge(approve_all_by_hand))
     return outcome.new_shipments
 
 

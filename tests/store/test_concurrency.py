@@ -1,4 +1,5 @@
-"""Two scans and a retry worker writing one SQLite file at once all finish (issue 13, item 3).
+"""Two scans and a retry worker writing one database at once all finish (issue 13, item 3; SQLite file and
+PostgreSQL, issue 16).
 
 Real processes on a real file: each commits conversations (read then write) or claims and records
 outbox attempts as fast as it can. Before `BEGIN IMMEDIATE`, the deferred read-then-write transaction of
@@ -12,6 +13,7 @@ import sys
 
 from desktop.store.db import close_database, open_database
 from desktop.store.tables import RegistrationRow, ShipmentRow
+from tests.helpers.pg import assert_kind
 
 SCANNER = """
 import sys
@@ -43,8 +45,8 @@ while time.monotonic() < end:
 """
 
 
-def test_two_scans_and_a_retry_worker_on_one_file_all_finish(tmp_path):
-    path = tmp_path / "shipscan.sqlite3"
+def test_two_scans_and_a_retry_worker_on_one_file_all_finish(db_target):
+    path = db_target
     close_database(open_database(path))
     procs = [subprocess.Popen([sys.executable, "-c", SCANNER, str(path), tag], stderr=subprocess.PIPE)
              for tag in ("A", "B")]
@@ -52,16 +54,17 @@ def test_two_scans_and_a_retry_worker_on_one_file_all_finish(tmp_path):
     results = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs]
     assert [code for code, _ in results] == [0, 0, 0], [err[-800:] for _, err in results]
     database = open_database(path)
+    assert_kind(database, path)
     assert ShipmentRow.select().count() == RegistrationRow.select().count() == 300
     close_database(database)
 
 
-def test_two_scans_and_a_retry_command_on_one_file_all_finish(tmp_path):
+def test_two_scans_and_a_retry_command_on_one_file_all_finish(db_target):
     """The done-when of issue 13 as a user runs it: `shipscan scan` twice and `shipscan retry --all`
     started together on one database (each with its own demo simulators), all exit 0."""
     import os
 
-    db = str(tmp_path / "shared.sqlite3")
+    db = str(db_target)
     env = {**os.environ, "SHIPSCAN_DB": db}
     commands = [["scan", "--demo", "--extractor", "rules", "--json", "--db", db],
                 ["scan", "--demo", "--extractor", "rules", "--json", "--db", db],
@@ -74,6 +77,7 @@ def test_two_scans_and_a_retry_command_on_one_file_all_finish(tmp_path):
         process.stderr.close()
     assert [code for code, _ in results] == [0, 0, 0], results
     database = open_database(db)
+    assert_kind(database, db)
     try:
         numbers = [row.tracking_number for row in ShipmentRow.select()]
         assert numbers and len(numbers) == len(set(numbers))            # nothing stored twice

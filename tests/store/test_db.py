@@ -7,6 +7,7 @@ from peewee import IntegrityError
 
 from desktop.store import db as store_db
 from desktop.store.tables import ConversationRow, ShipmentRow
+from tests.helpers.pg import assert_kind
 
 
 def test_pragmas_and_schema(tmp_path):
@@ -18,9 +19,10 @@ def test_pragmas_and_schema(tmp_path):
     store_db.close_database(database)
 
 
-def test_reopening_keeps_data(tmp_path):
-    path = tmp_path / "s.sqlite3"
+def test_reopening_keeps_data(db_target):
+    path = db_target
     database = store_db.open_database(path)
+    assert_kind(database, db_target)
     ConversationRow.create(id="cnv_1", subject="Where is my order?")
     store_db.close_database(database)
     database = store_db.open_database(path)
@@ -28,15 +30,17 @@ def test_reopening_keeps_data(tmp_path):
     store_db.close_database(database)
 
 
-def test_foreign_keys_are_enforced(tmp_path):
-    database = store_db.open_database(tmp_path / "s.sqlite3")
+def test_foreign_keys_are_enforced(db_target):
+    database = store_db.open_database(db_target)
+    assert_kind(database, db_target)
     with pytest.raises(IntegrityError):
         ShipmentRow.create(conversation="cnv_missing", tracking_number="1Z999AA10123456784", courier="ups")
     store_db.close_database(database)
 
 
-def test_number_is_unique_per_courier(tmp_path):
-    database = store_db.open_database(tmp_path / "s.sqlite3")
+def test_number_is_unique_per_courier(db_target):
+    database = store_db.open_database(db_target)
+    assert_kind(database, db_target)
     ConversationRow.create(id="cnv_1")
     ShipmentRow.create(conversation="cnv_1", tracking_number="123456789012", courier="fedex")
     ShipmentRow.create(conversation="cnv_1", tracking_number="123456789012", courier="purolator")

@@ -1,4 +1,4 @@
-"""Issue 15: the status groups' SQL and their counts in one query (real SQLite file)."""
+"""Issue 15: the status groups' SQL and their counts in one query (a real SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from desktop.store.db import close_database, open_database
 from desktop.store.glance import GROUPS
 from desktop.store.tables import database
 from tests.gui.seed import seed_shipments
+from tests.helpers.pg import assert_kind
 
 
 @pytest.fixture
-def db(tmp_path):
-    handle = open_database(tmp_path / "glance.sqlite3")
+def db(db_target):
+    handle = open_database(db_target)
+    assert_kind(handle, db_target)
     yield handle
     close_database(handle)
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from desktop.core import policy
 from desktop.core.events import RunState
 from desktop.domain import ConversationRef, ExtractedShipment, ExtractionResult
 from desktop.store import outbox, scans
@@ -29,10 +30,13 @@ def _result(*shipments) -> ExtractionResult:
     return ExtractionResult(tuple(shipments), "rules")
 
 
+#: The core's policy, as the pipeline passes it to the store.
+POLICY = policy.judge()
+
+
 def test_commit_writes_state_shipments_and_outbox(db):
-    outcome = scans.commit_conversation(
-        _ref("cnv_1"), run_id=None, result=_result(_ship("1Z999AA10123456784"), _ship("9400100000000000000000",
-                                                                                       "usps", False, ["no_context"])))
+    shipments = _result(_ship("1Z999AA10123456784"), _ship("9400100000000000000000", "usps", False, ["no_context"]))
+    outcome = scans.commit_conversation(_ref("cnv_1"), run_id=None, judge=POLICY, result=shipments)
     assert outcome.state == "ok" and outcome.new_shipments == 2
     row = scans.conversation("cnv_1")
     assert row.scanned_message_id == "msg_1" and row.customer == "Ada <ada@example.com>"
@@ -108,7 +112,7 @@ def test_runs_of_dead_processes_are_interrupted_and_resumable(db):
     assert scans.find_resumable(100.0, 201.0, ["inb_a", "inb_b"]) is None
     resumed = scans.resume_run(run.id, batch_size=10, concurrent_batches=1, extractor="llm")
     assert (resumed.state, resumed.pid, resumed.batch_size) == ("running", os.getpid(), 10)
-    scans.save_run(run.id, counts={"listed": 3}, batches=[{"batch": 1}], state=RunState.COMPLETED)
+    scans.save_run(run.id, counts={"listed": 3}, batches=[{"batch": 1}], state=RunState.COMPLETED.value)
     assert scans.find_resumable(100.0, 200.0, ["inb_a", "inb_b"]) is None         # finished: start afresh
     row = scans.run_row(run.id)
     counts = json.loads(row.counts)
@@ -130,7 +134,7 @@ def test_the_hostile_3000_line_conversation_registers_nothing(db):
     conversation = conversation_of(random_tracking_lines())
     result = asyncio.run(RulesExtractor().extract(conversation))
     assert len(result.shipments) > 100       # the engine accepts them: the policy must hold them back
-    outcome = scans.commit_conversation(conversation.ref, run_id=None, result=result)
+    outcome = scans.commit_conversation(conversation.ref, run_id=None, result=result, judge=POLICY)
     assert outcome.new_shipments == len(result.shipments)
     assert ShipmentRow.select().where(ShipmentRow.review_state == "auto").count() == 0
     assert {s.registration_state for s in outcome.shipments} == {outbox.WAITING_APPROVAL}
@@ -146,12 +150,50 @@ def test_caps_hold_automatic_registrations_beyond_them(db):
     caps = Caps(per_scan=2, per_day=3)
     numbers = ["1Z999AA10123456784", "1Z12345E0205271688", "1Z12345E6605272234", "1Z12345E1505270452"]
     for i, number in enumerate(numbers[:3]):
-        scans.commit_conversation(_ref(f"cnv_{i}"), run_id=run.id, result=_result(_ship(number)), caps=caps)
+        scans.commit_conversation(_ref(f"cnv_{i}"), run_id=run.id, result=_result(_ship(number)),
+                                  judge=policy.judge(caps=caps))
     states = [ShipmentRow.get(ShipmentRow.tracking_number == n).review_state for n in numbers[:3]]
     assert states == ["auto", "auto", "pending"]
     assert "scan_cap" in json.loads(ShipmentRow.get(ShipmentRow.tracking_number == numbers[2]).flags)
     scans.commit_conversation(_ref("cnv_9"), run_id=None, result=_result(_ship(numbers[3])),
-                              caps=Caps(per_scan=99, per_day=2))
+                              judge=policy.judge(caps=Caps(per_scan=99, per_day=2)))
     held = ShipmentRow.get(ShipmentRow.tracking_number == numbers[3])
     assert held.review_state == "pending" and "day_cap" in json.loads(held.flags)
     assert "last 24 hours" in {i.shipment_id: i for i in outbox.queue_items()}[held.id].reason
+
+
+# -- issue 16: the store stores what it is told; scans side by side -----------------------------------------
+
+
+def test_without_a_judge_the_store_decides_nothing_and_every_new_shipment_waits(db):
+    """Before: the store applied the core's policy itself (it imported desktop.core.policy)."""
+    outcome = scans.commit_conversation(_ref("cnv_1"), run_id=None, result=_result(_ship("1Z999AA10123456784")))
+    assert [s.registration_state for s in outcome.shipments] == [outbox.WAITING_APPROVAL]
+    assert ShipmentRow.get().review_state == "pending"
+
+
+def test_the_judge_gets_the_stores_counts_and_its_answer_is_stored(db):
+    seen = []
+
+    def judge(shipment, counts):
+        seen.append((shipment.tracking_number, counts))
+        return ("auto", ("told",)) if len(seen) == 1 else ("pending", ("held_by_judge",))
+
+    scans.commit_conversation(_ref("cnv_1"), run_id=None, judge=judge,
+                              result=_result(_ship("1Z999AA10123456784"), _ship("1Z12345E0205271688")))
+    assert [counts for _, counts in seen] == [scans.AutoCounts(2, 0, 0), scans.AutoCounts(2, 1, 1)]
+    stored = {s.tracking_number: (s.review_state, json.loads(s.flags)) for s in ShipmentRow.select()}
+    assert stored == {"1Z999AA10123456784": ("auto", ["told"]), "1Z12345E0205271688": ("pending", ["held_by_judge"])}
+
+
+def test_a_rescan_skips_what_another_scan_committed_since_it_started(db):
+    other = scans.start_run(since=0, until=10, inboxes=(), batch_size=5, concurrent_batches=1, extractor="rules",
+                            rescan=True)
+    scans.commit_conversation(_ref("cnv_before"), run_id=other.id, result=_result())
+    scans.commit_conversation(_ref("cnv_since"), run_id=other.id, result=_result())
+    started = ConversationRow.get_by_id("cnv_since").scanned_at
+    ConversationRow.update(scanned_at=started - 1).where(ConversationRow.id == "cnv_before").execute()
+    refs = [_ref("cnv_before"), _ref("cnv_since")]
+    assert scans.plan(refs, rescan=True, run_id=other.id + 1, scanned_since=started) == {"cnv_before": True,
+                                                                                          "cnv_since": False}
+    assert scans.plan(refs, rescan=True, run_id=other.id + 1) == {"cnv_before": True, "cnv_since": True}

@@ -1,9 +1,11 @@
-"""Make the README's screenshots from the demo: the scan (mid-run), the shipments and the retry queue views.
+"""Make the README's screenshots from the demo: the scan (mid-run), the shipments (also with a row's
+right-click menu open) and the retry queue views.
 
 Runs the real main window on the demo workspace (simulators in-process, a throw-away database), offscreen
 by default (or under Xvfb with QT_QPA_PLATFORM=xcb), and saves PNGs:
 
-    docs/screenshots/scan.png, docs/screenshots/shipments.png, docs/screenshots/retry-queue.png
+    docs/screenshots/scan.png, docs/screenshots/shipments.png, docs/screenshots/context-menu.png,
+    docs/screenshots/retry-queue.png
 
 and, with `--extra`, the shots that compare a change before/after (issue 11): the window at its default
 size (window-default.png), the shipments filtered down to one row after another row was selected, with
@@ -93,8 +95,10 @@ async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
         await asyncio.wait_for(finished.wait(), 300)
         window.tabs.setCurrentWidget(window.shipments)
         window.shipments.reload()
+        window.shipments.wait()  # the table reads on its database worker
         _select_interesting_row(window.shipments)
         await save(window, out / "shipments.png")
+        await _shoot_menu(window, out / "context-menu.png")
         if extra:
             await _shoot_filtered(window, out)
         await wait_for(lambda: _paused(), 60)
@@ -110,6 +114,33 @@ async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
         window.deleteLater()
 
 
+async def _shoot_menu(window, path: Path) -> None:
+    """The selected row's right-click menu, open over the shipments view.
+
+    A menu is a window of its own, which `window.grab()` leaves out: it is painted onto the window's image
+    where it stands on the screen."""
+    from PySide6.QtGui import QPainter
+
+    view = window.shipments
+    ids = view.selected_ids()
+    row = view.model.row_of(ids[0]) if ids else 0
+    if row is None or view.model.rowCount() == 0:
+        return
+    pos = view.table.visualRect(view.model.index(row, 1)).center()
+    menu = view.menu_actions.menu_at(pos)
+    menu.popup(view.table.viewport().mapToGlobal(pos))
+    menu.setActiveAction(menu.actions()[0])
+    await asyncio.sleep(0.3)
+    shot = window.grab()
+    painter = QPainter(shot)
+    painter.drawPixmap(window.mapFromGlobal(menu.pos()), menu.grab())
+    painter.end()
+    shot.save(str(path))
+    menu.close()
+    menu.deleteLater()
+    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
 async def _shoot_filtered(window, out: Path) -> None:
     """Select one shipment, then filter down to ANOTHER single one (with the date filter on)."""
     view = window.shipments
@@ -121,6 +152,7 @@ async def _shoot_filtered(window, out: Path) -> None:
     view.date_check.setChecked(True)
     view.text_filter.setText(other.number)
     view.apply_filter()
+    view.wait()
     await save(window, out / "shipments-filtered.png")
     view.text_filter.clear()
     view.date_check.setChecked(False)

@@ -1,7 +1,9 @@
-"""RunHistoryModel: past scan runs (`store.views.runs`) with parameters, counts, duration and outcome.
+"""RunHistoryModel: past scan runs (`store.views.runs`) with parameters, counts, duration, outcome and who
+started them; ReviewLogModel: who did which review action to which shipment, and when (issue 16).
 
 A run that was cancelled (or failed, or killed) and then resumed shows as two rows, each with its own
-counts and duration: "cancelled, resumed later" and "completed (resumed)".
+counts and duration: "cancelled, resumed later" and "completed (resumed)". Runs from before who was
+recorded show "–" as their starter.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from desktop.gui.models.base import ColumnTableModel
 from desktop.gui.models.shipments import format_time
-from desktop.store import views
+from desktop.store import history_views, views
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("started", "Started"), ("range", "Range"), ("inboxes", "Inboxes"), ("batches", "Batch size × at once"),
     ("extractor", "Extractor"), ("state", "Outcome"), ("counts", "Listed / scanned / unchanged / failed"),
-    ("shipments", "Shipments (new)"), ("seconds", "Duration"), ("error", "Error"))
+    ("shipments", "Shipments (new)"), ("seconds", "Duration"), ("error", "Error"), ("started_by", "Started by"))
 
 
 def _date(epoch: float) -> str:
@@ -97,4 +99,55 @@ class RunHistoryModel(ColumnTableModel):
                 return duration(run.seconds)
             case "error":
                 return run.error or ""
+            case "started_by":
+                return run.started_by or "–"
         return ""
+
+
+REVIEW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("at", "When"), ("actor", "Who"), ("action", "Action"), ("number", "Shipment"), ("note", "Changed"))
+#: How each review action reads in the table.
+ACTION_WORDS = {"approve": "approved", "reject": "rejected", "edit": "edited", "destination": "set destination",
+                "dismiss": "dismissed", "retry": "retried", "release": "released (held group)",
+                "reject_held": "rejected (held group)", "undo": "undid the last change"}
+
+
+class ReviewLogModel(ColumnTableModel):
+    """The latest review actions (`history_views.review_actions`), newest first."""
+
+    columns = REVIEW_COLUMNS
+
+    def __init__(self, parent=None, limit: int = 500) -> None:
+        super().__init__(parent)
+        self.limit = limit
+        self._actions: list[history_views.ReviewAction] = []
+
+    def _row_count(self) -> int:
+        return len(self._actions)
+
+    def refresh(self) -> None:
+        actions = history_views.review_actions(self.limit)
+        if actions != self._actions:
+            self.beginResetModel()
+            self._actions = actions
+            self.endResetModel()
+
+    def action(self, row: int) -> history_views.ReviewAction | None:
+        return self._actions[row] if 0 <= row < len(self._actions) else None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not self.valid_row(index) or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        act = self._actions[index.row()]
+        match REVIEW_COLUMNS[index.column()][0]:
+            case "at":
+                return format_time(act.at)
+            case "actor":
+                return act.actor
+            case "action":
+                return ACTION_WORDS.get(act.action, act.action)
+            case "number":
+                return act.tracking_number or f"#{act.shipment_id} (gone)"
+            case "note":
+                return (act.note or "").replace("_", " ")
+        return None

@@ -1,0 +1,82 @@
+"""A scan's claims (issue 16): the conversations it works on, held with leases it keeps renewing.
+
+Contracts (the store side is `desktop.store.claims`):
+- `take(ref)` claims a conversation before its messages are fetched: "claimed" (ours now), "elsewhere"
+  (another live scan holds it: skip it and count it), or "done" (some scan committed it since this one
+  planned it: it is unchanged now, the claim is given back at once).
+- The run's own liveness lease is claimed at `start()`, and every lease is renewed every third of the lease
+  by `keep_alive()` (a task of the run), so a claim outlives any conversation that is still being worked on
+  and a killed scan's claims expire within one lease.
+- A claim ends with the conversation's commit (the store releases it in the commit's transaction), with
+  `give_back` (the conversation was left without a commit: cancel, error), or with `finish()`.
+- The lease is `SHIPSCAN_CLAIM_LEASE` seconds when that is set (tests use a few seconds), else 120 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from desktop.domain import ConversationRef
+from desktop.store import claims, scans
+
+log = logging.getLogger("shipscan.claims")
+
+DEFAULT_LEASE_SECONDS = 120.0
+LEASE_ENV = "SHIPSCAN_CLAIM_LEASE"
+
+Taken = Literal["claimed", "elsewhere", "done"]
+
+
+def lease_seconds() -> float:
+    """`SHIPSCAN_CLAIM_LEASE` seconds (at least 1) when set to a number, else `DEFAULT_LEASE_SECONDS`."""
+    try:
+        return max(1.0, float(os.environ.get(LEASE_ENV, "")))
+    except ValueError:
+        return DEFAULT_LEASE_SECONDS
+
+
+class ScanClaims:
+    """The claims of one run (`run_id`); `rescan` and `started_at` (epoch) say what counts as done."""
+
+    def __init__(self, run_id: int, *, rescan: bool, started_at: float, lease: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.run_id, self.rescan, self.started_at = run_id, rescan, started_at
+        self.lease = lease_seconds() if lease is None else lease
+        self.owner = claims.owner_id(run_id)
+        self._clock = clock
+
+    def start(self) -> None:
+        """Claim the run's liveness lease (other desktops see the run alive while it is renewed)."""
+        claims.purge_expired(self._clock())
+        claims.claim(claims.run_key(self.run_id), self.owner, self.lease, run_id=self.run_id, now=self._clock())
+
+    def take(self, ref: ConversationRef) -> Taken:
+        """Claim `ref` (see the module docstring for the three answers)."""
+        if not claims.claim(ref.id, self.owner, self.lease, run_id=self.run_id, now=self._clock()):
+            return "elsewhere"
+        again = scans.plan([ref], rescan=self.rescan, run_id=self.run_id, scanned_since=self.started_at)
+        if not again[ref.id]:
+            self.give_back(ref.id)
+            return "done"
+        return "claimed"
+
+    def give_back(self, conversation_id: str) -> None:
+        claims.release(conversation_id, self.owner)
+
+    async def keep_alive(self) -> None:
+        """Renew every lease of this run every third of the lease, until cancelled."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                claims.renew(self.owner, self.lease, now=self._clock())
+            except Exception:  # a database hiccup: the next renewal may work, and the lease has room
+                log.exception("renewing the claims of run %s failed", self.run_id)
+
+    def finish(self) -> None:
+        """Release everything this run still holds (its liveness lease included)."""
+        claims.release_all(self.owner)
