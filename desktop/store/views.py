@@ -57,6 +57,20 @@ def column_sql(key: str) -> str:
 
 _FROM = ("FROM shipment s JOIN conversation c ON c.id = s.conversation_id "
          "LEFT JOIN registration r ON r.shipment_id = s.id")
+_USES_CONVERSATION = re.compile(r"\bc\.")
+_USES_REGISTRATION = re.compile(r"\br\.")
+
+
+def _from_for(sql: str) -> str:
+    """`_FROM` with only the joins `sql` (a WHERE and ORDER BY) reads: a query over 100,000 shipments spends
+    about a third of its time joining tables it never looks at. Dropping the conversation join keeps the same
+    rows: every shipment's conversation exists (a foreign key)."""
+    source = "FROM shipment s"
+    if _USES_CONVERSATION.search(sql):
+        source += " JOIN conversation c ON c.id = s.conversation_id"
+    if _USES_REGISTRATION.search(sql):
+        source += " LEFT JOIN registration r ON r.shipment_id = s.id"
+    return source
 
 
 @dataclass(frozen=True)
@@ -175,8 +189,10 @@ def _where(flt: ShipmentFilter) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-#: The columns a search term is looked for in (case-insensitive substrings).
-_TEXT_COLUMNS = ("s.tracking_number", "s.order_number", "s.supplier", "s.carrier", "c.subject", "c.customer")
+#: The columns a search term is looked for in (case-insensitive substrings): the shipment's own, and its
+#: conversation's, looked up once per conversation rather than once per shipment joined to it.
+_TEXT_COLUMNS = ("s.tracking_number", "s.order_number", "s.supplier", "s.carrier")
+_CONVERSATION_TEXT_COLUMNS = ("subject", "customer")
 #: A "quoted phrase" (the closing quote may be missing while typing) or a word.
 _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 #: What people put inside a tracking number ("1Z 535J 5403", "1Z-535J-5403"), and quotes. Stored numbers
@@ -201,9 +217,13 @@ def _text_clause(text: str) -> tuple[str, list]:
     if not terms:  # only quotes typed so far: no filter yet
         return "1 = 1", []
     like = dialect.like()   # case-insensitive on both databases
-    any_column = "(" + " OR ".join(f"{column} {like} ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
+    in_conversation = " OR ".join(f"cs.{column} {like} ? ESCAPE '\\'" for column in _CONVERSATION_TEXT_COLUMNS)
+    any_column = "(" + " OR ".join(
+        [f"{column} {like} ? ESCAPE '\\'" for column in _TEXT_COLUMNS]
+        + [f"s.conversation_id IN (SELECT cs.id FROM conversation cs WHERE {in_conversation})"]) + ")"
     sql = "(" + " AND ".join([any_column] * len(terms)) + ")"
-    params: list = [f"%{_escape_like(term)}%" for term in terms for _column in _TEXT_COLUMNS]
+    per_term = len(_TEXT_COLUMNS) + len(_CONVERSATION_TEXT_COLUMNS)
+    params: list = [f"%{_escape_like(term)}%" for term in terms for _column in range(per_term)]
     compact = _NUMBER_SEPARATORS.sub("", text)
     if compact and compact != text.strip():
         sql = f"({sql} OR s.tracking_number {like} ? ESCAPE '\\')"
@@ -225,21 +245,22 @@ def _order(sort: ShipmentSort) -> str:
 def shipment_ids(flt: ShipmentFilter = ShipmentFilter(), sort: ShipmentSort = ShipmentSort()) -> list[int]:
     """Ids of every shipment matching `flt`, in `sort` order (one query; ~20 ms per 100,000 rows)."""
     where, params = _where(flt)
-    cursor = database.execute_sql(f"SELECT s.id {_FROM}{where}{_order(sort)}", params)
+    order = _order(sort)
+    cursor = database.execute_sql(f"SELECT s.id {_from_for(where + order)}{where}{order}", params)
     return [row[0] for row in cursor.fetchall()]
 
 
 def count_shipments(flt: ShipmentFilter = ShipmentFilter()) -> int:
     where, params = _where(flt)
-    return database.execute_sql(f"SELECT COUNT(*) {_FROM}{where}", params).fetchone()[0]
+    return database.execute_sql(f"SELECT COUNT(*) {_from_for(where)}{where}", params).fetchone()[0]
 
 
 def tracking_counts(flt: ShipmentFilter = ShipmentFilter()) -> glance.GroupCounts:
     """How many shipments of `flt` (its status group ignored) each status group holds: one query."""
     flt = replace(flt, tracking=None)
     where, params = _where(flt)
-    # Only a text search reads the conversation: without one, the join is skipped (a third of the time).
-    source = _FROM if flt.text.strip() else "FROM shipment s LEFT JOIN registration r ON r.shipment_id = s.id"
+    # The status groups read the registration; the conversation only when the filter does.
+    source = _from_for(where + " r.")
     return glance.group_counts(source, where, params, flt.stale_days)
 
 
