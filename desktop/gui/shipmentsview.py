@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer
@@ -237,8 +238,15 @@ class ShipmentsView(QWidget):
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until every read the view asked for arrived and was shown (the counts only once their
-        short timer fired). For tests and actions; False if `timeout` seconds passed first."""
-        return self.worker.drain(timeout)
+        short timer fired, so it is fired now). For tests and actions; False if `timeout` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        if not self.worker.drain(timeout):
+            return False
+        if self._counts_timer.isActive():  # asked 30 ms after the rows arrive: ask now rather than show stale ones
+            self._counts_timer.stop()
+            self._update_counts()
+            return self.worker.drain(max(0.0, deadline - time.monotonic()))
+        return True
 
     def _refresh_carriers(self) -> None:
         self.worker.submit(views.carriers, on_result=self._set_carriers, key=(id(self), "carriers"), owner=self)
