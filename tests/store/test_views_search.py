@@ -11,7 +11,9 @@ from desktop.store import views
 from desktop.store.tables import database
 from tests.gui.seed import seed_shipments
 
-SEARCHES = ["acme", "ACME", "po-1", "Smith", "order 7", '"Order 7"', "smith acme", "ups", "zz-no-such"]
+SEARCHES = ["acme", "ACME", "po-1", "Smith", "order 7", '"Order 7"', "smith acme", "ups", "zz-no-such",
+            # LIKE's wildcards and escape character are literal in a search
+            "100%", "10_", "0%", "h\\s", "ash_c", "_"]
 
 
 def _rows() -> list[dict]:
@@ -37,6 +39,9 @@ def seeded(db):
                          "(SELECT conversation_id FROM shipment WHERE id % 7 = 0)")
     database.execute_sql("UPDATE conversation SET subject = 'Re: order 7 delayed' WHERE id IN "
                          "(SELECT conversation_id FROM shipment WHERE id % 11 = 0)")
+    # Wildcards and backslashes in the data, so a search for them can go wrong by matching too much.
+    database.execute_sql("UPDATE shipment SET supplier = 'Acme 100% Ltd' WHERE id % 13 = 0")
+    database.execute_sql("UPDATE shipment SET supplier = 'Bash\\slash_co' WHERE id % 17 = 0")
     return _rows()
 
 
