@@ -32,6 +32,7 @@ from desktop import log as applog
 from desktop import paths
 from desktop import settings as settings_mod
 from desktop.clients.front import FrontClient
+from desktop.core import storecalls
 from desktop.core.events import RateLimitWait, Sink
 from desktop.errors import ConfigurationError
 from desktop.secrets import ENV_VARS, Keys, load_keys
@@ -235,6 +236,7 @@ async def _close(svc: Services) -> None:
                 await client.aclose()
             except Exception:  # closing must not hide the real outcome
                 log.debug("closing %s failed", type(client).__name__, exc_info=True)
+    storecalls.close()   # the core's store thread: its connection first, then this thread's
     close_database(svc.db)
     if svc.sims is not None:
         svc.sims.stop()

@@ -10,6 +10,7 @@ Contracts (the store side is `desktop.store.claims`):
 - A claim ends with the conversation's commit (the store releases it in the commit's transaction), with
   `give_back` (the conversation was left without a commit: cancel, error), or with `finish()`.
 - The lease is `SHIPSCAN_CLAIM_LEASE` seconds when that is set (tests use a few seconds), else 120 s.
+- Every store call goes through `desktop.core.storecalls` (the store thread); `take` is one call.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from desktop.core.storecalls import store_call
 from desktop.domain import ConversationRef
 from desktop.store import claims, scans
 
@@ -50,33 +52,39 @@ class ScanClaims:
         self.owner = claims.owner_id(run_id)
         self._clock = clock
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Claim the run's liveness lease (other desktops see the run alive while it is renewed)."""
-        claims.purge_expired(self._clock())
-        claims.claim(claims.run_key(self.run_id), self.owner, self.lease, run_id=self.run_id, now=self._clock())
+        await store_call(self._start, self._clock())
 
-    def take(self, ref: ConversationRef) -> Taken:
-        """Claim `ref` (see the module docstring for the three answers)."""
-        if not claims.claim(ref.id, self.owner, self.lease, run_id=self.run_id, now=self._clock()):
+    def _start(self, now: float) -> None:
+        claims.purge_expired(now)
+        claims.claim(claims.run_key(self.run_id), self.owner, self.lease, run_id=self.run_id, now=now)
+
+    async def take(self, ref: ConversationRef) -> Taken:
+        """Claim `ref` (see the module docstring for the three answers): one call to the store thread."""
+        return await store_call(self._take, ref, self._clock())
+
+    def _take(self, ref: ConversationRef, now: float) -> Taken:
+        if not claims.claim(ref.id, self.owner, self.lease, run_id=self.run_id, now=now):
             return "elsewhere"
         again = scans.plan([ref], rescan=self.rescan, run_id=self.run_id, scanned_since=self.started_at)
         if not again[ref.id]:
-            self.give_back(ref.id)
+            claims.release(ref.id, self.owner)
             return "done"
         return "claimed"
 
-    def give_back(self, conversation_id: str) -> None:
-        claims.release(conversation_id, self.owner)
+    async def give_back(self, conversation_id: str) -> None:
+        await store_call(claims.release, conversation_id, self.owner)
 
     async def keep_alive(self) -> None:
         """Renew every lease of this run every third of the lease, until cancelled."""
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                claims.renew(self.owner, self.lease, now=self._clock())
+                await store_call(claims.renew, self.owner, self.lease, now=self._clock())
             except Exception:  # a database hiccup: the next renewal may work, and the lease has room
                 log.exception("renewing the claims of run %s failed", self.run_id)
 
-    def finish(self) -> None:
+    async def finish(self) -> None:
         """Release everything this run still holds (its liveness lease included)."""
-        claims.release_all(self.owner)
+        await store_call(claims.release_all, self.owner)

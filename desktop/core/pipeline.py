@@ -28,7 +28,8 @@ Contracts:
   recorded as failed for it, and the run ends FAILED with one line naming the service
   (`ServiceRefused`, e.g. "OpenAI refused the key (HTTP 401): ..."). Other errors fail only their
   conversation, which the next scan tries again.
-- DB writes run synchronously on the event-loop thread (short transactions; no thread hand-offs).
+- Store calls run on the store thread, in order (`desktop.core.storecalls`): the loop (the window's GUI
+  thread) never waits for the database; a commit is whole and counted before its batch is reported.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ from desktop.core.events import (
     Sink,
 )
 from desktop.core.inflight import ConversationWindow, Lane, concurrency_figures
+from desktop.core.runstore import open_run_rows
 from desktop.core.scan_accounting import (
     account_conversation,
     account_elsewhere,
     count_extraction,
     count_spent,
 )
+from desktop.core.storecalls import store_call
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
 from desktop.errors import ExpectedError, ExtractionFailed
 from desktop.store import scans
@@ -159,7 +162,7 @@ class Scanner:
     # -- the run ----------------------------------------------------------------------------------------
     async def run(self, params: ScanParams) -> RunSummary:
         """Scan `params`; returns the summary. Cancelling the calling task stops the scan and re-raises."""
-        run = self._open_run(params)
+        run = await self._open_run(params)
         self._lane = Lane(time.perf_counter)   # per run: a scanner may outlive an event loop (tests)
         front_before = self._front.stats.snapshot()
         llm_before = self._llm_429s()
@@ -186,38 +189,27 @@ class Scanner:
         finally:
             self._front.on_wait = previous_wait
             self._work = None
-        summary = self._finish(run, state, error, stats_delta(self._front.stats.snapshot(), front_before),
-                               self._llm_429s() - llm_before)
+        summary = await self._finish(run, state, error, stats_delta(self._front.stats.snapshot(), front_before),
+                                     self._llm_429s() - llm_before)
         if outer_cancel:
             raise asyncio.CancelledError
         return summary
 
-    def _open_run(self, params: ScanParams) -> _Run:
-        scans.mark_interrupted()
-        old = scans.find_resumable(params.since, params.until, params.inboxes)
-        common = dict(batch_size=params.batch_size, concurrent_batches=params.concurrent_batches,
-                      extractor=self._extractor.name)
-        if old is not None and bool(old.rescan) == params.rescan:
-            row = scans.resume_run(old.id, **common)
-            run = _Run(row.id, params, True, self._clock(), self._claims(row))
-            run.counts.batches = scans.run_batches(row.id)
+    async def _open_run(self, params: ScanParams) -> _Run:
+        opened = await store_call(open_run_rows, params, self._extractor.name)
+        row = opened.row
+        run = _Run(row.id, params, opened.resumed, self._clock(),
+                   ScanClaims(row.id, rescan=bool(row.rescan), started_at=row.started_at))
+        if opened.resumed:
+            run.counts.batches = opened.batches
             run.next_batch = len(run.counts.batches) + 1
-            log.info("resuming scan run %s (%s)", row.id, old.state)
-        else:
-            row = scans.start_run(since=params.since, until=params.until, inboxes=params.inboxes,
-                                  rescan=params.rescan, **common)
-            run = _Run(row.id, params, False, self._clock(), self._claims(row))
-        run.claims.start()
+        await run.claims.start()
         self._emit(RunStarted(run.run_id, params.since, params.until, tuple(params.inboxes), params.batch_size,
                               params.concurrent_batches, self._extractor.name, run.resumed))
         return run
 
-    @staticmethod
-    def _claims(row: Any) -> ScanClaims:
-        return ScanClaims(row.id, rescan=bool(row.rescan), started_at=row.started_at)
-
-    def _finish(self, run: _Run, state: RunState, error: str | None, front: dict[str, int],
-                llm_429s: int) -> RunSummary:
+    async def _finish(self, run: _Run, state: RunState, error: str | None, front: dict[str, int],
+                      llm_429s: int) -> RunSummary:
         seconds = self._clock() - run.started
         summary = RunSummary(run.counts.summary(
             run_id=run.run_id, state=state.value, resumed=run.resumed, extractor=self._extractor.name,
@@ -225,8 +217,8 @@ class Scanner:
         if run.window is not None:
             summary["concurrency"] = concurrency_figures(run.window)
         summary["eta_checks"] = run.eta_checks
-        scans.save_run(run.run_id, counts={k: v for k, v in summary.items() if k != "batches"},
-                       batches=run.counts.batches, state=state.value, error=error)
+        await store_call(scans.save_run, run.run_id, counts={k: v for k, v in summary.items() if k != "batches"},
+                         batches=list(run.counts.batches), state=state.value, error=error)
         self._emit(RunFinished(run.run_id, state, dict(summary)))
         return summary
 
@@ -262,7 +254,7 @@ class Scanner:
             raise
         finally:
             keeper.cancel()
-            run.claims.finish()
+            await run.claims.finish()
 
     async def _list(self, run: _Run, queue: asyncio.Queue[Batch | None]) -> None:
         """Put batches of listed conversations on `queue` in order, then None (also after a failure)."""
@@ -291,8 +283,8 @@ class Scanner:
 
     async def _start_batch(self, run: _Run, batch: Batch, window: ConversationWindow) -> None:
         """Start the batch's conversations in order, each as soon as the window has a free slot."""
-        plan = scans.plan(batch.refs, rescan=run.params.rescan, run_id=run.run_id,
-                          scanned_since=run.claims.started_at)
+        plan = await store_call(scans.plan, batch.refs, rescan=run.params.rescan, run_id=run.run_id,
+                                scanned_since=run.claims.started_at)
         for ref in batch.refs:
             await window.start(lambda ref=ref: self._in_batch(run, batch, ref, plan[ref.id]))
             if batch.started is None:
@@ -305,7 +297,7 @@ class Scanner:
         run.eta.conversation_started(ref.id)
         self._emit(ConversationStarted(ref.id, batch.number))
         assert self._lane is not None
-        taken = run.claims.take(ref) if needs_scan else "done"
+        taken = await run.claims.take(ref) if needs_scan else "done"
         needs_scan = taken == "claimed"
         try:
             extracted = await self._extract(run, ref) if needs_scan else None
@@ -313,17 +305,20 @@ class Scanner:
             await self._lane.enter()
         except BaseException:
             if needs_scan:   # cancelled before its commit: another scan may take it at once
-                run.claims.give_back(ref.id)
+                await run.claims.give_back(ref.id)
             raise
         if taken == "elsewhere":   # another live scan holds it: that scan commits it
             account_elsewhere(run.counts, batch, ref, self._emit)
         else:
-            self._record(run, batch, ref, extracted)
+            await self._record(run, batch, ref, extracted)
         asked = extracted is not None and extracted[0] is not None and extracted[0].llm_calls > 0
         run.eta.conversation_finished(ref.id, worked=needs_scan, asked=asked)
         self._progress(run)
         if batch.done == len(batch.refs):
             self._close_batch(run, batch, BatchState.DONE)
+            # Progress survives a crash at batch granularity.
+            await store_call(scans.save_run, run.run_id, counts={"listed": run.counts.listed,
+                             "done": run.counts.done}, batches=list(run.counts.batches))
 
     def _close_open_batches(self, run: _Run, state: BatchState) -> None:
         for batch in list(run.open_batches.values()):
@@ -337,23 +332,20 @@ class Scanner:
                                                state=state.value))
         self._emit(BatchFinished(batch.number, len(batch.refs), batch.done, batch.shipments, batch.failed,
                                  batch.unchanged, seconds, state))
-        if state is BatchState.DONE:    # progress survives a crash at batch granularity
-            scans.save_run(run.run_id, counts={"listed": run.counts.listed, "done": run.counts.done},
-                           batches=run.counts.batches)
 
     # -- one conversation -------------------------------------------------------------------------------
-    def _record(self, run: _Run, batch: Batch, ref: ConversationRef,
-                extracted: tuple[ExtractionResult | None, str | None] | None) -> None:
-        """Commit one conversation (one synchronous transaction: whole or not at all) and count it;
-        `extracted` is None for an unchanged conversation."""
+    async def _record(self, run: _Run, batch: Batch, ref: ConversationRef,
+                      extracted: tuple[ExtractionResult | None, str | None] | None) -> None:
+        """Commit one conversation (one transaction on the store thread: whole or not at all, and counted
+        even when the run is cancelled meanwhile) and count it; `extracted` is None for an unchanged one."""
         if extracted is None:
             batch.unchanged += 1
             run.counts.unchanged += 1
             self._emit(ConversationFinished(ref.id, batch.number, "unchanged", 0))
             return
         result, error = extracted
-        outcome = scans.commit_conversation(ref, run_id=run.run_id, result=result, error=error,
-                                            judge=self._judge, claim_owner=run.claims.owner)
+        outcome = await store_call(scans.commit_conversation, ref, run_id=run.run_id, result=result, error=error,
+                                   judge=self._judge, claim_owner=run.claims.owner)
         account_conversation(run.counts, batch, ref, outcome, error, self._emit)
 
     async def _extract(self, run: _Run, ref: ConversationRef) -> tuple[ExtractionResult | None, str | None]:

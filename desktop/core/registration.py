@@ -22,6 +22,10 @@ Contracts:
     auth        the API key was refused -> paused the same way (nothing can register until it is fixed)
 - `retry_now` queues rows at once whatever their backoff said, and wakes the background loop.
 - Messages are written for a support agent, e.g. "Ship24 rejected the number: ...".
+- The drain's store calls (claim, lease renewals, recording a round's outcomes, the next due time) run on
+  the store thread (`desktop.core.storecalls`), so the window never waits for the database; a round's
+  outcomes are recorded by ONE call, in row order, then reported. `retry_now` and `resume` are a
+  person's actions (a click, a command) and stay one short synchronous transaction each.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from desktop.core.outcomes import (  # noqa: F401 - classify_error and the kinds
     classify_error,
     classify_item,
 )
+from desktop.core.storecalls import store_call
 from desktop.core.tracking.couriers import courier_info
 from desktop.store import outbox
 from desktop.store.tables import RegistrationRow
@@ -146,17 +151,18 @@ class RegistrationWorker:
         """
         summary = DrainSummary()
         while stop is None or not stop.is_set():
-            rows = outbox.claim_due(self.clock(), limit=self.batch_limit, lease_seconds=self.lease_seconds,
-                                    review_states=self.review_states, shipment_ids=shipment_ids)
+            rows = await store_call(outbox.claim_due, self.clock(), limit=self.batch_limit,
+                                    lease_seconds=self.lease_seconds, review_states=self.review_states,
+                                    shipment_ids=shipment_ids)
             if not rows:
                 break
             try:
                 outcomes, sent = await self._leased(rows, self._attempt(rows))
-            except BaseException:
-                outbox.release([r.id for r in rows])  # cancelled mid-call: let the next drain take them
+            except BaseException:   # cancelled mid-call: let the next drain take them
+                await store_call(outbox.release, [r.id for r in rows])
                 raise
             summary.calls += sent
-            self._apply_all(rows, outcomes, summary)
+            await self._apply_all(rows, outcomes, summary)
             if summary.paused_reason:
                 break
         return summary
@@ -172,7 +178,7 @@ class RegistrationWorker:
                 if asked:   # retried by id: only these, even while the rest stay paused
                     await self.drain_once(asked, stop)
                 await self.drain_once(stop=stop)
-                wait = self._next_wait()
+                wait = await self._next_wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug or a database error: report it, keep the loop alive
@@ -182,8 +188,8 @@ class RegistrationWorker:
 
     # -- attempts --------------------------------------------------------------------------------------
 
-    def _next_wait(self) -> float:
-        due = outbox.next_due_at(self.review_states)
+    async def _next_wait(self) -> float:
+        due = await store_call(outbox.next_due_at, self.review_states)
         if due is None:
             return self.idle_seconds
         return max(0.0, min(self.idle_seconds, due - self.clock()))
@@ -194,7 +200,7 @@ class RegistrationWorker:
         async def renew() -> None:
             while True:
                 await asyncio.sleep(self.lease_seconds / 3)
-                outbox.renew_leases([row.id for row in rows], self.clock() + self.lease_seconds)
+                await store_call(outbox.renew_leases, [row.id for row in rows], self.clock() + self.lease_seconds)
 
         keeper = asyncio.ensure_future(renew())
         try:
@@ -261,21 +267,32 @@ class RegistrationWorker:
                 outcomes.append(Outcome(None, "", 201, tracker.tracker_id))
         return outcomes
 
-    def _apply_all(self, rows: list[RegistrationRow], outcomes: list[Outcome | None],
-                   summary: DrainSummary) -> None:
+    async def _apply_all(self, rows: list[RegistrationRow], outcomes: list[Outcome | None],
+                         summary: DrainSummary) -> None:
+        """Decide each outcome here, record them all in one store call (in row order, pause last), then
+        report them in that order."""
         pause: Outcome | None = None
-        outbox.release([row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None])
+        records: list[_Record] = []
         for row, outcome in zip(rows, outcomes, strict=True):
             if outcome is None:
                 continue
             summary.attempted += 1
             if outcome.kind in (QUOTA, AUTH):
                 pause = pause or outcome
-            self._apply(row, outcome, summary)
+            records.append(self._plan(row, outcome, summary))
+        unsent = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        paused_at = self.clock() if pause is not None else None
+        updated, paused = await store_call(_record_round, unsent, records, pause, paused_at)
+        for record, row in zip(records, updated, strict=True):
+            if row is not None:
+                log.info("shipment %s: %s%s", record.row.shipment_id, row.state,
+                         f" ({record.kind})" if record.kind else "")
+                self.sink(RegistrationChanged(record.row.shipment_id, row.state, record.message))
         if pause is not None:
-            self._pause(pause, summary)
+            self._report_pause(pause, paused, summary)
 
-    def _apply(self, row: RegistrationRow, outcome: Outcome, summary: DrainSummary) -> None:
+    def _plan(self, row: RegistrationRow, outcome: Outcome, summary: DrainSummary) -> _Record:
+        """What to record for one outcome (counted in `summary`)."""
         now = self.clock()
         state, kind, message, next_at = self._decide(row, outcome, now)
         if outcome.kind is None:
@@ -286,13 +303,8 @@ class RegistrationWorker:
             summary.failed += 1
         else:
             summary.paused += 1
-        updated = outbox.record_attempt(
-            row.id, outcome=("existing" if outcome.existing else "registered") if outcome.kind is None
-            else outcome.kind, state=state, kind=kind, http_status=outcome.http_status, message=message,
-            next_attempt_at=next_at, tracker_id=outcome.tracker_id, now=now)
-        if updated is not None:
-            log.info("shipment %s: %s%s", row.shipment_id, updated.state, f" ({kind})" if kind else "")
-            self.sink(RegistrationChanged(row.shipment_id, updated.state, message))
+        result = ("existing" if outcome.existing else "registered") if outcome.kind is None else outcome.kind
+        return _Record(row, result, state, kind, outcome.http_status, message, next_at, outcome.tracker_id, now)
 
     def _decide(self, row: RegistrationRow, outcome: Outcome,
                 now: float) -> tuple[str, str | None, str, float | None]:
@@ -314,14 +326,42 @@ class RegistrationWorker:
         return (outbox.QUEUED, TEMPORARY, f"{outcome.message} Will try again in {_duration(wait)} "
                 f"(attempt {failures} of {self.backoff.max_attempts}).", next_at)
 
-    def _pause(self, outcome: Outcome, summary: DrainSummary) -> None:
-        paused = outbox.pause_all(outcome.message, kind=outcome.kind or QUOTA, now=self.clock())
+    def _report_pause(self, outcome: Outcome, paused: list[int], summary: DrainSummary) -> None:
         summary.paused += len(paused)
         summary.paused_reason = outcome.message
         for sid in paused:
             self.sink(RegistrationChanged(sid, outbox.PAUSED, outcome.message))
         log.warning("registration paused: %s", outcome.message)
         self.sink(RegistrationPaused(outcome.message))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One attempt's outcome as `outbox.record_attempt` stores it."""
+
+    row: RegistrationRow
+    outcome: str
+    state: str
+    kind: str | None
+    http_status: int | None
+    message: str
+    next_attempt_at: float | None
+    tracker_id: str | None
+    at: float
+
+
+def _record_round(unsent: list[int], records: list[_Record], pause: Outcome | None,
+                  paused_at: float | None) -> tuple[list[RegistrationRow | None], list[int]]:
+    """On the store thread: release the rows not sent, record each attempt (its own transaction, as
+    before: a long round never holds the write lock), then pause every queued row if `pause`. Returns the
+    updated rows (in `records`' order) and the shipment ids paused."""
+    outbox.release(unsent)
+    updated = [outbox.record_attempt(r.row.id, outcome=r.outcome, state=r.state, kind=r.kind,
+                                     http_status=r.http_status, message=r.message,
+                                     next_attempt_at=r.next_attempt_at, tracker_id=r.tracker_id, now=r.at)
+               for r in records]
+    paused = outbox.pause_all(pause.message, kind=pause.kind or QUOTA, now=paused_at) if pause is not None else []
+    return updated, paused
 
 
 def _carrier_names(row: RegistrationRow) -> list[str | None]:

@@ -10,6 +10,7 @@ Contracts:
   key costs one request, not one per tracker.
 - `run(stop, interval_seconds)` is the schedule the app runs while it is open.
 - Emits `StatusRefreshed(checked, changed)` after each refresh.
+- The store is read and written on the store thread (`desktop.core.storecalls`): the window never waits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from desktop.clients.errors import ApiError, NotFound, ServiceRefused
 from desktop.clients.ship24 import Ship24Client, TrackingResult
 from desktop.core.events import ErrorReported, Sink, StatusRefreshed, null_sink
+from desktop.core.storecalls import store_call
 from desktop.errors import ExpectedError
 from desktop.store import outbox
 
@@ -79,7 +81,7 @@ class StatusRefresher:
         """Refresh the given registered shipments (None = all not yet delivered).
 
         Raises ServiceRefused at the first refused key (what was stored before it stays stored)."""
-        targets = outbox.registered_for_status(shipment_ids, include_final=include_final)
+        targets = await store_call(outbox.registered_for_status, shipment_ids, include_final=include_final)
         summary = RefreshSummary()
         if targets:   # the first alone: it tells whether the key works before the others ask
             await self._one(*targets[0], summary)
@@ -124,7 +126,7 @@ class StatusRefresher:
                 summary.errors.append(f"shipment {shipment_id}: {exc.message}")
                 return
         summary.checked += 1
-        if outbox.save_status(shipment_id, checked_at=self.clock(), **status_fields(result)):
+        if await store_call(outbox.save_status, shipment_id, checked_at=self.clock(), **status_fields(result)):
             summary.changed += 1
 
     async def _fetch(self, tracker_id: str) -> TrackingResult:

@@ -5,6 +5,10 @@ evidence and acts on it whole: Release… (approve and queue every number shown,
 says how many trackers it will use) or Reject (none is ever registered). The panel hides itself while
 nothing is held. Email text is shown as plain text only.
 
+The groups are read on the GUI's database worker: `refresh()` returns at once and the panel updates when
+they arrive (`wait()` blocks until then: tests). Showing evidence, Release and Reject are a person's
+actions and read or write at once.
+
 Signals:
     changed(): a group was released or rejected (the window refreshes its tables).
 """
@@ -69,10 +73,11 @@ class HeldEvidenceDialog(QDialog):
 class HeldPanel(QWidget):
     changed = Signal()
 
-    def __init__(self, bridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge, parent: QWidget | None = None, worker=None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.model = HeldGroupsModel(self)
+        self.model = HeldGroupsModel(self, worker)
+        self.model.refreshed.connect(self._refreshed)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableView()
@@ -104,7 +109,13 @@ class HeldPanel(QWidget):
         self.ask_evidence = lambda dialog: dialog.exec()
 
     def refresh(self) -> None:
+        """Read the groups again (on the database worker); the panel updates when they arrive."""
         self.model.refresh()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        return self.model.wait(timeout)
+
+    def _refreshed(self) -> None:
         count = self.model.rowCount()
         self.title.setText(f"Held for review: {count} conversation{'s' if count != 1 else ''} with more numbers "
                            "than one order has. Nothing of them registers until you release them.")

@@ -5,6 +5,9 @@ them the review log: who approved, rejected, edited, dismissed, retried or relea
 Re-run (the button, the row's right-click menu) asks for a scan of the selected run's range and inboxes
 (rescan off); the main window starts it (`desktop.gui.rescan.rerun`).
 
+Both tables read on the GUI's database worker: `refresh()` returns at once and they update when the answers
+arrive (`wait()` blocks until then: tests).
+
 Signals:
     rerun_requested(RunView): the run whose range and inboxes to scan again.
 """
@@ -30,9 +33,11 @@ from desktop.gui.models.history import ReviewLogModel, RunHistoryModel
 class HistoryView(QWidget):
     rerun_requested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, worker=None) -> None:
         super().__init__(parent)
-        self.model = RunHistoryModel(self)
+        self._worker = worker
+        self.model = RunHistoryModel(self, worker)
+        self.model.refreshed.connect(self._selection_changed)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Scan history")
@@ -47,12 +52,16 @@ class HistoryView(QWidget):
         layout.addWidget(self._build_reviews())
 
     def refresh(self) -> None:
+        """Read the runs and the review log again; they show when they arrive."""
         self.model.refresh()
         self.reviews.refresh()
-        self._selection_changed()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until both tables show their latest read (tests); False on a timeout."""
+        return self.model.wait(timeout) and self.reviews.wait(timeout)
 
     def _build_reviews(self) -> QTableView:
-        self.reviews = ReviewLogModel(self)
+        self.reviews = ReviewLogModel(self, worker=self._worker)
         self.review_table = QTableView()
         self.review_table.setModel(self.reviews)
         self.review_table.setAccessibleName("Review actions")

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core import events as ev
-from desktop.gui import uistate
+from desktop.gui import dbworker, uistate
 from desktop.gui.errorbanner import ErrorBanner
 from desktop.gui.errortext import reported_text
 from desktop.gui.formats import plural
@@ -224,7 +224,9 @@ class MainWindow(QMainWindow):
 
     def _on_run_finished(self, event: ev.RunFinished) -> None:
         self.progress.on_run_finished(event)
-        self.scan_panel.set_last_completed(views.last_completed_scan_until())
+        # On the database worker: the GUI thread never waits for the database during a scan (issue 16).
+        dbworker.shared().submit(views.last_completed_scan_until, on_result=self.scan_panel.set_last_completed,
+                                 owner=self.scan_panel)
         self._stale[self.history] = True
         self.schedule_refresh()
         seconds = time.monotonic() - self._scan_started_at

@@ -10,9 +10,16 @@
 - With "approve every shipment by hand" on, a row whose shipment is not approved says it waits for
   approval (never just "queued") until someone approves it.
 A banner appears while registration is paused (quota, key refused) with a Resume button.
+
+The queue, the held groups, the pause and the selected row's details are read on the GUI's database
+worker (`desktop.gui.dbworker`): `refresh()` returns at once and each part shows when its answer arrives,
+so a scan's refreshes never wait for the database here; `wait()` blocks until all of them did (tests).
+Actions (Retry all's count, Edit's row) still read what they need at once.
 """
 
 from __future__ import annotations
+
+import functools
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -30,8 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui import dbworker
 from desktop.gui.details import DetailsPane
 from desktop.gui.heldpanel import HeldPanel
+from desktop.gui.models.loading import Loader
 from desktop.gui.models.retries import APPROVAL_REASON, CATEGORIES, RetryQueueModel, waits_approval
 from desktop.gui.models.retryfilter import RetryFilterProxy
 from desktop.gui.models.shipments import IdRole
@@ -39,10 +48,12 @@ from desktop.store import outbox, views
 
 
 class RetryView(QWidget):
-    def __init__(self, bridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge, parent: QWidget | None = None, worker: dbworker.DbWorker | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.model = RetryQueueModel(self)
+        self.worker = worker or dbworker.shared()
+        self.model = RetryQueueModel(self, self.worker)
+        self.model.refreshed.connect(self._refreshed)
         self.proxy = RetryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.held = HeldPanel(bridge)
@@ -67,6 +78,7 @@ class RetryView(QWidget):
         self._build_shortcuts()
         self.ask_edit = None  # set by the main window: the shipments view's edit dialog
         self.ask_destination = self._ask_destination
+        self._pause = Loader(self, self.set_paused, self.worker, "pause")
         self.set_paused(None)
         self.held.setVisible(False)
 
@@ -149,9 +161,18 @@ class RetryView(QWidget):
     # ------------------------------------------------------------------ loading
 
     def refresh(self) -> None:
+        """Read the queue, the held groups and the pause again; each shows when it arrives."""
         self.model.refresh(hand_approval=self.hand_approval())
         self.held.refresh()
-        self.set_paused(outbox.pause_reason())  # a pause outlives restarts; Resume or Retry lifts it
+        self._pause.submit(outbox.pause_reason)  # a pause outlives restarts; Resume or Retry lifts it
+        self._show_counts()
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until every read asked for so far arrived and was shown (tests, actions); False on a
+        timeout."""
+        return self.worker.drain(timeout)
+
+    def _refreshed(self) -> None:
         self._show_counts()
         self._show_current()
 
@@ -180,8 +201,18 @@ class RetryView(QWidget):
         self.count_label.setText(text + (f" ({shown:,} shown)" if shown != len(items) else ""))
 
     def _show_current(self, *_args) -> None:
+        """The current row's details, read on the database worker (rows move while a scan refreshes)."""
         item = self._current_item()
-        self.details.show_detail(views.shipment_detail(item.shipment_id) if item is not None else None)
+        if item is None:
+            self.details.show_detail(None)
+            return
+        self.worker.submit(views.shipment_detail, item.shipment_id, key=(id(self), "detail"), owner=self,
+                           on_result=functools.partial(self._show_detail, item.shipment_id))
+
+    def _show_detail(self, shipment_id: int, detail: views.ShipmentDetail | None) -> None:
+        item = self._current_item()
+        if item is not None and item.shipment_id == shipment_id:   # else a newer read is on its way
+            self.details.show_detail(detail)
 
     # ------------------------------------------------------------------ selection
 
@@ -212,6 +243,7 @@ class RetryView(QWidget):
 
     def retry_all(self) -> None:
         self.model.refresh(hand_approval=self.hand_approval())
+        self.model.wait()   # an action: the count it reports is the queue's now
         count = self.model.rowCount()
         self.bridge.retry(None)
         if getattr(self.bridge, "worker", None) is not None:

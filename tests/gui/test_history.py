@@ -23,6 +23,7 @@ def _params(services) -> ScanParams:
 def _history(window) -> list[dict]:
     window.tabs.setCurrentWidget(window.history)
     window.history.refresh()
+    assert window.history.wait()   # read on the database worker
     model = window.history.model
     columns = [key for key, _title in type(model).columns]
     return [{key: model.index(row, col).data() for col, key in enumerate(columns)} | {"view": model.run(row)}

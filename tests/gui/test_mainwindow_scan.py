@@ -56,6 +56,7 @@ def test_cancel_stops_the_scan_and_history_records_it(window, qtbot):
     assert finished.args[0].state == ev.RunState.CANCELLED
     qtbot.waitUntil(lambda: bridge.state == "idle", timeout=5000)
     window.tabs.setCurrentWidget(window.history)
+    assert window.history.wait()     # read on the database worker
     model = window.history.model
     assert model.rowCount() == 1
     assert model.index(0, 5).data() == "cancelled"

@@ -79,6 +79,7 @@ def test_retry_model(db, qtmodeltester):
     seed_shipments(50)
     model = RetryQueueModel()
     model.refresh()
+    assert model.wait()            # read on the database worker
     qtmodeltester.check(model)
     states = {item.state for item in model.items()}
     assert states <= set(views.RETRY_STATES) and model.rowCount() == len(views.retry_queue())
@@ -94,6 +95,7 @@ def test_history_model(db, qtmodeltester):
                              '"conversations_failed": 0, "shipments_found": 4, "shipments_new": 3}')
     model = RunHistoryModel()
     model.refresh()
+    assert model.wait()
     qtmodeltester.check(model)
     assert model.rowCount() == 1
     assert model.index(0, 5).data() == "completed"

@@ -205,6 +205,7 @@ def test_rerun_from_a_history_row_scans_its_range_and_inboxes_again(window, serv
         panel.inbox_list.item(row).setCheckState(inbox.checkState().Unchecked)
     window.tabs.setCurrentWidget(history)
     history.refresh()
+    assert history.wait()
     assert not history.rerun_button.isEnabled()                 # nothing selected
     menu = history.menu_at(history.table.visualRect(history.model.index(0, 0)).center())
     with qtbot.waitSignal(bridge.run_finished, timeout=60_000) as finished:

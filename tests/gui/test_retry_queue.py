@@ -19,6 +19,7 @@ def _open(window):
     window.tabs.setCurrentWidget(window.retries)
     view = window.retries
     view.refresh()
+    assert view.wait()     # the queue is read on the database worker
     return view
 
 
@@ -85,6 +86,7 @@ def test_rows_keep_their_order_and_the_selection_stays_across_refreshes(window, 
     database.execute_sql(f"UPDATE registration SET next_attempt_at = 4e9 WHERE shipment_id = {before[0]}")
     database.execute_sql(f"UPDATE registration SET state = 'registered' WHERE shipment_id = {before[1]}")
     view.refresh()
+    assert view.wait()
     assert _ids(view) == [sid for sid in before if sid != before[1]]
     assert view.selected_ids() == [chosen]
     assert view.table.currentIndex().data(IdRole) == chosen
@@ -94,6 +96,7 @@ def test_the_evidence_shows_and_the_conversation_opens_in_front(window, qtbot):
     seed_shipments(10)
     view = _open(window)
     _select(view, 3)
+    assert view.wait()                                     # the details are read on the database worker
     shipment = ShipmentRow.get_by_id(3)
     assert view.details.evidence.toPlainText() == shipment.evidence
     assert view.details.front_link == front_url(shipment.conversation_id)
@@ -154,6 +157,7 @@ def test_a_fixed_item_waits_for_approval_when_approval_by_hand_is_on(window, ser
     view.ask_destination = lambda _item: ("SW1A 1AA", "GB")
     view.buttons["destination"].click()
     view.refresh()
+    assert view.wait()
     row = _ids(view).index(sid)
     assert view.table.model().index(row, _column(view, "State")).data() == "waits for approval"
     assert "approved by hand" in view.table.model().index(row, _column(view, "Reason")).data()
@@ -187,6 +191,7 @@ def test_a_held_conversation_is_one_row_with_its_evidence(window, qtbot, monkeyp
     assert {r.state for r in RegistrationRow.select()} == {outbox.WAITING_APPROVAL}
     held.buttons["reject"].click()
     assert {r.state for r in RegistrationRow.select()} == {outbox.DISMISSED}
+    assert view.wait()
     assert not held.isVisible() and f"Rejected {yielded:,} shipments" in _last_message(window)
     assert window.bridge.services.sims.ship24.log.create_requests == 0
 
@@ -201,4 +206,5 @@ def test_releasing_a_held_conversation_queues_it(window, qtbot):
     view.held.buttons["release"].click()
     assert ShipmentRow.select().where(ShipmentRow.review_state == "approved").count() == yielded
     assert f"Released {yielded:,} shipments" in _last_message(window)
+    assert view.wait()
     assert view.held.model.rowCount() == 0

@@ -94,6 +94,7 @@ def test_retry_registers_a_failed_registration(window, services, qtbot):
     window.tabs.setCurrentWidget(window.retries)
     view = window.retries
     view.refresh()
+    assert view.wait()   # read on the database worker
     assert view.model.rowCount() > 0 and view.banner.isVisible()
     # Rows that failed for a missing postcode/country wait for a person's data, not for a retry.
     waiting = {item.shipment_id for item in view.model.items() if item.kind != "needs_info"}
@@ -123,6 +124,7 @@ def test_retry_row_after_entering_a_destination(window, services, qtbot):
     window.tabs.setCurrentWidget(window.retries)
     view = window.retries
     view.refresh()
+    assert view.wait()   # read on the database worker
     assert view.model.rowCount() == 1 and view.model.index(0, 3).data() == "needs postcode/country"
     view.table.selectRow(0)
     view.ask_destination = lambda _item: ("SW1A 1AA", "GB")
@@ -143,6 +145,7 @@ def test_retry_row_with_the_keyboard(window, services, qtbot):
     window.tabs.setCurrentWidget(window.retries)
     view = window.retries
     view.refresh()
+    assert view.wait()   # read on the database worker
     assert view.model.rowCount() == 2
     row = next(r for r in range(2) if view.model.item(r).shipment_id == 1)
     view.table.setFocus()

@@ -17,8 +17,10 @@ from tests.gui.seed import seed_shipments
 TRACKERS = 12
 
 
-def _registered_with_unknown_trackers() -> None:
-    """Registered shipments whose trackers Ship24 does not know: every read is a 404."""
+def _registered_with_unknown_trackers(window, qtbot) -> None:
+    """Registered shipments whose trackers Ship24 does not know: every read is a 404. Written once the
+    schedule's first refresh (at start, on the store thread) is over, so that it does not read them."""
+    qtbot.waitUntil(lambda: not window.bridge.refreshing, timeout=5000)
     seed_shipments(TRACKERS)
     database.execute_sql("UPDATE shipment SET review_state = 'auto'")
     database.execute_sql("UPDATE registration SET state = 'registered', kind = NULL, last_error = NULL, "
@@ -34,7 +36,7 @@ def _press_f5(window, qtbot) -> None:
 
 
 def test_f5_is_busy_once_and_ends_with_its_failures(window, services, qtbot):
-    _registered_with_unknown_trackers()
+    _registered_with_unknown_trackers(window, qtbot)
     bridge, messages = window.bridge, window.bridge.messages
     busy: list[bool] = []
     bridge.status_refresh_busy.connect(busy.append)
@@ -52,7 +54,7 @@ def test_f5_is_busy_once_and_ends_with_its_failures(window, services, qtbot):
 
 
 def test_a_refused_key_stops_at_the_first_401_with_one_message(window, services, qtbot):
-    _registered_with_unknown_trackers()
+    _registered_with_unknown_trackers(window, qtbot)
     bridge, messages = window.bridge, window.bridge.messages
     client = Ship24Client(services.sims.ship24_url, "apik_wrong_key")
     bridge.refresher = StatusRefresher(client, bridge.sink)

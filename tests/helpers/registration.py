@@ -25,7 +25,7 @@ def add_shipment(number: str, *, courier: str = "ups", courier_code: str | None 
                  postcode: str | None = None, country: str | None = None,
                  order_number: str | None = None) -> int:
     """Insert one shipment and its outbox row in one transaction; returns the shipment id."""
-    with database.atomic():
+    with database.atomic("IMMEDIATE"):  # reads then writes: another thread (the store's) may write meanwhile
         ConversationRow.get_or_create(id=conversation_id, defaults={"subject": "Where is my parcel?"})
         ship = ShipmentRow.create(conversation=conversation_id, tracking_number=number, courier=courier,
                                   carrier=carrier, courier_code=courier_code, order_number=order_number,

@@ -1,10 +1,14 @@
-"""HeldGroupsModel: conversations held whole for review (`store.holds.held_groups`), one row each."""
+"""HeldGroupsModel: conversations held whole for review (`store.holds.held_groups`), one row each.
+
+Read on the GUI's database worker (`desktop.gui.models.loading`): `refresh()` returns at once, `refreshed`
+is emitted when the answer is shown, `wait()` blocks until it is (tests, actions)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from desktop.gui.models.base import ColumnTableModel
+from desktop.gui.models.loading import Loader
 from desktop.gui.models.shipments import format_time
 from desktop.store import holds
 
@@ -16,10 +20,12 @@ class HeldGroupsModel(ColumnTableModel):
     """One row per `holds.HeldGroup`, reloaded whole by `refresh()` (a handful of rows)."""
 
     columns = COLUMNS
+    refreshed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, worker=None) -> None:
         super().__init__(parent)
         self._groups: list[holds.HeldGroup] = []
+        self._loader = Loader(self, self._apply, worker, "held groups")
 
     def _row_count(self) -> int:
         return len(self._groups)
@@ -37,11 +43,17 @@ class HeldGroupsModel(ColumnTableModel):
         return group.reason
 
     def refresh(self) -> None:
-        groups = holds.held_groups()
+        self._loader.submit(holds.held_groups)
+
+    def wait(self, timeout: float | None = 30.0) -> bool:
+        return self._loader.wait(timeout)
+
+    def _apply(self, groups: list[holds.HeldGroup]) -> None:
         if groups != self._groups:
             self.beginResetModel()
             self._groups = groups
             self.endResetModel()
+        self.refreshed.emit()
 
     def group(self, row: int) -> holds.HeldGroup | None:
         return self._groups[row] if 0 <= row < len(self._groups) else None

@@ -4,15 +4,19 @@ started them; ReviewLogModel: who did which review action to which shipment, and
 A run that was cancelled (or failed, or killed) and then resumed shows as two rows, each with its own
 counts and duration: "cancelled, resumed later" and "completed (resumed)". Runs from before who was
 recorded show "–" as their starter.
+
+Both read on the GUI's database worker (`desktop.gui.models.loading`): `refresh()` returns at once,
+`refreshed` is emitted when the answer is shown, `wait()` blocks until it is (tests, actions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from desktop.gui.models.base import ColumnTableModel
+from desktop.gui.models.loading import Loader
 from desktop.gui.models.shipments import format_time
 from desktop.store import history_views, views
 
@@ -49,10 +53,12 @@ def outcome(run: views.RunView) -> str:
 
 class RunHistoryModel(ColumnTableModel):
     columns = COLUMNS
+    refreshed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, worker=None) -> None:
         super().__init__(parent)
         self._runs: list[views.RunView] = []
+        self._loader = Loader(self, self._apply, worker, "history")
 
     def _row_count(self) -> int:
         return len(self._runs)
@@ -65,11 +71,17 @@ class RunHistoryModel(ColumnTableModel):
         return self._display(self._runs[index.row()], COLUMNS[index.column()][0])
 
     def refresh(self) -> None:
-        runs = views.runs()
+        self._loader.submit(views.runs)
+
+    def wait(self, timeout: float | None = 30.0) -> bool:
+        return self._loader.wait(timeout)
+
+    def _apply(self, runs: list[views.RunView]) -> None:
         if runs != self._runs:
             self.beginResetModel()
             self._runs = runs
             self.endResetModel()
+        self.refreshed.emit()
 
     def run(self, row: int) -> views.RunView | None:
         return self._runs[row] if 0 <= row < len(self._runs) else None
@@ -116,21 +128,29 @@ class ReviewLogModel(ColumnTableModel):
     """The latest review actions (`history_views.review_actions`), newest first."""
 
     columns = REVIEW_COLUMNS
+    refreshed = Signal()
 
-    def __init__(self, parent=None, limit: int = 500) -> None:
+    def __init__(self, parent=None, limit: int = 500, worker=None) -> None:
         super().__init__(parent)
         self.limit = limit
         self._actions: list[history_views.ReviewAction] = []
+        self._loader = Loader(self, self._apply, worker, "review log")
 
     def _row_count(self) -> int:
         return len(self._actions)
 
     def refresh(self) -> None:
-        actions = history_views.review_actions(self.limit)
+        self._loader.submit(history_views.review_actions, self.limit)
+
+    def wait(self, timeout: float | None = 30.0) -> bool:
+        return self._loader.wait(timeout)
+
+    def _apply(self, actions: list[history_views.ReviewAction]) -> None:
         if actions != self._actions:
             self.beginResetModel()
             self._actions = actions
             self.endResetModel()
+        self.refreshed.emit()
 
     def action(self, row: int) -> history_views.ReviewAction | None:
         return self._actions[row] if 0 <= row < len(self._actions) else None

@@ -5,6 +5,8 @@ order across refreshes (oldest registration first): `refresh()` removes the rows
 ones that changed in place and appends the new ones, with the narrowest signal for each, never a reset;
 so a view's selection and current row stay on the same registrations while the worker updates them.
 Searching, filtering by reason and sorting are `RetryFilterProxy`'s (desktop.gui.models.retryfilter).
+The queue is read on the GUI's database worker (`desktop.gui.models.loading`): `refresh()` returns at once,
+the rows change when the answer arrives (`refreshed` is emitted then), and `wait()` blocks until it has.
 
 Every row says WHY it waits in words (`reason_text`), and a row that only a person's approval can move
 (Settings: approve every shipment by hand, and the shipment is not approved) says so instead of "queued".
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from desktop.gui.models.base import ROOT, ColumnTableModel
+from desktop.gui.models.loading import Loader
 from desktop.gui.models.shipments import STATE_LABELS, IdRole, SortRole, format_time
 from desktop.store import views
 
@@ -74,11 +77,14 @@ class RetryQueueModel(ColumnTableModel):
     `CategoryRole` the reason category (`category`)."""
 
     columns = COLUMNS
+    #: The rows of the latest read are shown.
+    refreshed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, worker=None) -> None:
         super().__init__(parent)
         self._items: list[views.RetryItem] = []
         self.hand_approval = False
+        self._loader = Loader(self, self._apply, worker, "retry queue")
 
     def _row_count(self) -> int:
         return len(self._items)
@@ -100,11 +106,21 @@ class RetryQueueModel(ColumnTableModel):
     # ------------------------------------------------------------------ refreshing in place
 
     def refresh(self, hand_approval: bool | None = None) -> None:
-        """Load the queue again, keeping the rows' order (see the module docstring)."""
+        """Load the queue again (on the database worker), keeping the rows' order (module docstring)."""
         if hand_approval is not None and hand_approval != self.hand_approval:
             self.hand_approval = hand_approval
             self._changed_all()
-        fresh = {item.registration_id: item for item in views.retry_queue()}
+        self._loader.submit(views.retry_queue)
+
+    def wait(self, timeout: float | None = 30.0) -> bool:
+        """Block until the latest refresh is shown (tests, actions); False on a timeout."""
+        return self._loader.wait(timeout)
+
+    def loading(self) -> bool:
+        return self._loader.loading()
+
+    def _apply(self, queue: list[views.RetryItem]) -> None:
+        fresh = {item.registration_id: item for item in queue}
         self._remove_gone(set(fresh))
         for row, item in enumerate(self._items):
             new = fresh.pop(item.registration_id)
@@ -116,6 +132,7 @@ class RetryQueueModel(ColumnTableModel):
             self.beginInsertRows(ROOT, first, first + len(fresh) - 1)
             self._items.extend(sorted(fresh.values(), key=lambda i: i.registration_id))
             self.endInsertRows()
+        self.refreshed.emit()
 
     def _remove_gone(self, keep: set[int]) -> None:
         """Remove the rows whose registration left the queue, one contiguous block at a time from the end."""
