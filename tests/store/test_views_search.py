@@ -21,7 +21,7 @@ def _rows() -> list[dict]:
         "SELECT s.id, s.tracking_number, s.order_number, s.supplier, s.carrier, c.subject, c.customer "
         "FROM shipment s JOIN conversation c ON c.id = s.conversation_id ORDER BY s.id")
     keys = ("id", "tracking_number", "order_number", "supplier", "carrier", "subject", "customer")
-    return [dict(zip(keys, row)) for row in cursor.fetchall()]
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _expected(rows: list[dict], text: str) -> set[int]:
