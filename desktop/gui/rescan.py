@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 from qasync import asyncSlot
 
+from desktop.core.storecalls import store_call
 from desktop.errors import ExpectedError
 from desktop.gui.estimate import Estimate, compute_estimate, front_budget, front_total
 from desktop.store import views
@@ -30,7 +31,7 @@ TITLE = "Rescan this range"
 async def rescan_estimates(front, settings, params) -> tuple[Estimate, Estimate]:
     """(a normal scan, the rescan) of `params`' range: one Front count, the database's known conversations."""
     total = await front_total(front, params.since, params.until, tuple(params.inboxes))
-    known = views.known_conversations(params.since, params.until, tuple(params.inboxes))
+    known = await store_call(views.known_conversations, params.since, params.until, tuple(params.inboxes))
     limit, window = front_budget(front)
 
     def estimate(unchanged: int) -> Estimate:
