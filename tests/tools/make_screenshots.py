@@ -93,6 +93,9 @@ async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
         await wait_for(lambda: progress and progress[-1].listing_complete and progress[-1].done * 2 >= progress[-1].listed)
         await save(window, out / "scan.png")
         await asyncio.wait_for(finished.wait(), 300)
+        # Registration runs on after the scan (on the store's thread): shoot the table once it has spent the
+        # simulated plan, so the status tabs show registered shipments moving, not only "Not registered".
+        await wait_for(lambda: _paused(), 60)
         window.tabs.setCurrentWidget(window.shipments)
         window.shipments.reload()
         window.shipments.wait()  # the table reads on its database worker
@@ -101,7 +104,6 @@ async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
         await _shoot_menu(window, out / "context-menu.png")
         if extra:
             await _shoot_filtered(window, out)
-        await wait_for(lambda: _paused(), 60)
         window.tabs.setCurrentWidget(window.retries)
         window.retries.refresh()
         if window.retries.model.rowCount():
