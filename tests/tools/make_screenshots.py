@@ -106,6 +106,7 @@ async def shoot(out: Path, folder: Path, extra: bool = False) -> None:
             await _shoot_filtered(window, out)
         window.tabs.setCurrentWidget(window.retries)
         window.retries.refresh()
+        window.retries.wait()  # the queue reads on the database worker
         if window.retries.model.rowCount():
             window.retries.table.selectRow(0)
         await save(window, out / "retry-queue.png")
