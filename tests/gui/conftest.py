@@ -15,6 +15,7 @@ import pytest
 import qasync
 
 from desktop.gui.messages import Messages
+from tests.helpers.sqlthreads import queries  # noqa: F401  -- the fixture, for every GUI test module
 
 
 def run(qtbot, coro, timeout: int = 30_000):

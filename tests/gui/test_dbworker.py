@@ -7,7 +7,6 @@ The last test puts the server behind a proxy that holds every byte (tests/helper
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import pytest
@@ -27,32 +26,6 @@ class _Bridge:
 
     def __init__(self) -> None:
         self.messages = Messages()
-
-
-class _Queries(logging.Handler):
-    """Every SQL statement peewee runs, with the thread that ran it (peewee logs each at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: list[tuple[int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-        self.seen.append((record.thread, sql))
-
-    def on_this_thread(self) -> list[str]:
-        return [sql for thread, sql in self.seen if thread == threading.get_ident()]
-
-
-@pytest.fixture
-def queries():
-    logger = logging.getLogger("peewee")
-    handler, level = _Queries(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 def _view(qtbot, count: int = 300) -> ShipmentsView:

@@ -9,7 +9,6 @@ Needs a PostgreSQL server (tests/helpers/pg.py: skipped without one, failed when
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import pytest
@@ -19,34 +18,6 @@ from desktop.core import events as ev
 from desktop.gui.messages import Messages
 from desktop.store.tables import ConversationRow, RegistrationRow, ShipmentRow
 from tests.gui.conftest import fast_sim_config, run
-
-
-class _Queries(logging.Handler):
-    """Every SQL statement peewee runs, with the thread that ran it (peewee logs each at DEBUG)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: list[tuple[int, str]] = []
-        self.recording = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.recording:
-            sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-            self.seen.append((record.thread, sql))
-
-    def on_thread(self, ident: int) -> list[str]:
-        return [sql for thread, sql in self.seen if thread == ident]
-
-
-@pytest.fixture
-def queries():
-    logger = logging.getLogger("peewee")
-    handler, level = _Queries(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 @pytest.fixture
@@ -86,6 +57,8 @@ def test_a_scan_never_waits_for_the_database_on_the_gui_thread(far_window, qtbot
     panel.extractor.setCurrentIndex(panel.extractor.findData("rules"))
     panel.apply_preset("7d")
     qtbot.waitSignal(bridge.estimate_ready, timeout=10_000).wait()   # asked for by the range: not the scan's
+    queries.recording = False                    # from the scan's start on, below
+    queries.seen.clear()
     gui_thread = threading.get_ident()
     ticks: list[bool] = []                       # one per heartbeat: whether the server was held then
     heartbeat = QTimer(interval=10)
