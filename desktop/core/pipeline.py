@@ -162,6 +162,7 @@ class Scanner:
     # -- the run ----------------------------------------------------------------------------------------
     async def run(self, params: ScanParams) -> RunSummary:
         """Scan `params`; returns the summary. Cancelling the calling task stops the scan and re-raises."""
+        self._cancel_requested = False
         run = await self._open_run(params)
         self._lane = Lane(time.perf_counter)   # per run: a scanner may outlive an event loop (tests)
         front_before = self._front.stats.snapshot()
@@ -169,11 +170,12 @@ class Scanner:
         previous_wait = getattr(self._front, "on_wait", None)
         self._front.on_wait = self._front_wait
         state, error, outer_cancel = RunState.COMPLETED, None, False
-        self._cancel_requested = False
         forget_refusal = getattr(self._llm, "forget_refusal", None)
         if forget_refusal is not None:   # ask again: the key may have been fixed since the last run
             forget_refusal()
         self._work = asyncio.ensure_future(self._scan(run))
+        if self._cancel_requested:   # asked while the run was being opened (on the store's thread)
+            self._work.cancel()
         try:
             await self._work
         except asyncio.CancelledError:
