@@ -12,8 +12,9 @@ Contracts:
 - Calls run one at a time, in the order they were submitted, so writes keep their order and a
   transaction never spans threads (each store function opens and ends its own on that thread).
 - A submitted call always runs to its end. Cancelling the awaiting task while the call waits or runs
-  does not cut it short: once it has ended, `store_call` raises the cancellation (the call's writes are in
-  the database; a cancelled scan's counts may miss the commits in hand at that moment).
+  does not cut it short and does not lose its result: `store_call` still returns it (or raises its
+  error) once it has ended, and the cancellation is delivered at the caller's next await, exactly as it
+  was when the call ran synchronously on the loop. (A commit is thus whole and always counted.)
 - The thread uses whatever database `desktop.store.tables.database` is bound to when a call runs; when
   that changes (another database opened), it first closes its connection to the previous one.
 - `close()` closes the thread's connection and ends the thread (the services' close path); a later call
@@ -120,10 +121,8 @@ _thread = StoreThread()
 async def store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(*args, **kwargs)` on the store thread; its result, or its exception raised here.
 
-    A cancellation that arrives while the call waits or runs does not cut it short: the call ends (its
-    writes are whole), then the cancellation is raised here. (Deferring it to the caller's next await
-    instead let a scan whose awaits are mostly store calls swallow it again and again: closing the window
-    during a scan waited for the whole scan.)"""
+    See the module's contracts for cancellation: the call is never cut short, and a cancellation that
+    arrives meanwhile is delivered at the caller's next await."""
     future = asyncio.wrap_future(_thread.submit(fn, *args, **kwargs), loop=asyncio.get_running_loop())
     interrupted = False
     while not future.done():
@@ -132,8 +131,17 @@ async def store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         except asyncio.CancelledError:
             interrupted = True
     if interrupted:
-        raise asyncio.CancelledError
+        _cancel_again()
     return future.result()
+
+
+def _cancel_again() -> None:
+    """Deliver a cancellation swallowed while a call ran at the current task's next await."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    task.uncancel()   # the cancellation we swallowed...
+    task.cancel()     # ...requested again, so the count of requests stays what the canceller made it
 
 
 def close(timeout: float = CLOSE_TIMEOUT) -> bool:
