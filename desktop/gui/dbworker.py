@@ -199,25 +199,20 @@ class DbWorker(QObject):
         self._database = None
 
 
-_shared: DbWorker | None = None
+_shared: dict[str, DbWorker] = {}
 
 
-def shared() -> DbWorker:
-    """The application's database worker (created on first use, on the GUI thread; stopped when Qt quits)."""
-    global _shared
-    if _shared is None:
-        _shared = DbWorker()
+def shared(name: str = "shipscan-db") -> DbWorker:
+    """The application's database worker called `name` (created on first use, on the GUI thread; stopped
+    when Qt quits). The default one runs the views' reads; "shipscan-counts" runs the status tabs' counts
+    beside it, on its own thread and connection, so a filter's rows and counts are read at the same time."""
+    worker = _shared.get(name)
+    if worker is None:
+        worker = _shared[name] = DbWorker(name)
         app = QCoreApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(_stop_shared)
-    return _shared
-
-
-def _stop_shared() -> None:
-    global _shared
-    worker, _shared = _shared, None
-    if worker is not None:
-        worker.stop()
+            app.aboutToQuit.connect(worker.stop)
+    return worker
 
 
 def _nothing() -> None:

@@ -76,10 +76,10 @@ class ShipmentsView(QWidget):
         self._saved_selection: tuple[list[int], int | None] = ([], None)
         self._filter_timer = QTimer(self, singleShot=True, interval=250)
         self._filter_timer.timeout.connect(self.apply_filter)
-        # The groups' counts follow the table a moment later (their query costs about as much as the
-        # table's), and only when something else than the chosen group changed.
-        self._counts_timer = QTimer(self, singleShot=True, interval=30)
-        self._counts_timer.timeout.connect(self._update_counts)
+        # The groups' counts are read beside the table's rows, on a second worker thread with its own
+        # connection (the two queries cost about the same; one after the other doubled a filter's wait),
+        # and only when something else than the chosen group changed.
+        self.counts_worker = dbworker.shared("shipscan-counts") if worker is None else self.worker
         self._counted: views.ShipmentFilter | None = None
         self.details = DetailsPane()
         self.table = self._build_table()
@@ -102,7 +102,7 @@ class ShipmentsView(QWidget):
         self.columns = ColumnChooser(self)          # the header's right-click menu
         self.model.modelAboutToBeReset.connect(self._save_selection)
         self.model.modelReset.connect(self._restore_selection)
-        self.model.reloaded.connect(lambda _count: self._counts_timer.start())
+        self.model.reloaded.connect(lambda _count: self._update_counts())   # a filter set on the model itself
         self.ask_edit = self._ask_edit
         self.ask_export_path = self._ask_export_path
 
@@ -159,7 +159,7 @@ class ShipmentsView(QWidget):
         for widget in (self.date_check, self.date_from, self.date_to):
             bottom.addWidget(widget)
         bottom.addStretch(1)
-        self.tracking_bar = TrackingBar(worker=self.worker)
+        self.tracking_bar = TrackingBar(worker=self.counts_worker)
         self.tracking_bar.changed.connect(self.apply_filter)
         rows = QVBoxLayout()
         rows.addWidget(self.tracking_bar)
@@ -227,26 +227,27 @@ class ShipmentsView(QWidget):
     def apply_filter(self, *_args) -> None:
         self._filter_timer.stop()
         self.model.set_filter(self.current_filter())
+        self._update_counts()
 
     def reload(self) -> None:
         """Query again, keeping the selection; also refresh the carrier list."""
         self._refresh_carriers()
         self.model.refresh()
         self._counted = None          # the data may have changed: count again
-        self._counts_timer.start()
+        self._update_counts()
         self._read_details()
 
     def wait(self, timeout: float = 30.0) -> bool:
-        """Block until every read the view asked for arrived and was shown (the counts only once their
-        short timer fired, so it is fired now). For tests and actions; False if `timeout` seconds passed first."""
+        """Block until every read the view asked for (rows, counts, details) arrived and was shown. For tests
+        and actions; False if `timeout` seconds passed first."""
         deadline = time.monotonic() + timeout
         if not self.worker.drain(timeout):
             return False
-        if self._counts_timer.isActive():  # asked 30 ms after the rows arrive: ask now rather than show stale ones
-            self._counts_timer.stop()
-            self._update_counts()
-            return self.worker.drain(max(0.0, deadline - time.monotonic()))
-        return True
+        return self.counts_worker.drain(max(0.0, deadline - time.monotonic()))
+
+    def idle(self) -> bool:
+        """True when no read the view asked for is queued or running."""
+        return self.worker.idle() and self.counts_worker.idle()
 
     def _refresh_carriers(self) -> None:
         self.worker.submit(views.carriers, on_result=self._set_carriers, key=(id(self), "carriers"), owner=self)
