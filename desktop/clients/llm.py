@@ -169,14 +169,23 @@ class LlmClient:
         self.refusal = None
         self._key_check = None
 
+    def check_key_soon(self) -> None:
+        """Start the key check now, without waiting for it: a scan calls this as its first conversation's
+        messages are fetched, so the check's round trip overlaps the fetch instead of delaying the first
+        call (GET /models costs nothing; the calls wait for its answer as before)."""
+        if self.check_key:
+            self._key_check_task()
+
     async def _check_key(self) -> None:
         """The key check of the module docstring: one `GET /models` per key, shared by every caller."""
-        if not self.check_key:
-            return
+        if self.check_key:
+            await asyncio.shield(self._key_check_task())
+
+    def _key_check_task(self) -> asyncio.Future[None]:
         check = self._key_check
         if check is None or check.get_loop() is not asyncio.get_running_loop():
             check = self._key_check = asyncio.ensure_future(self._ask_models())
-        await asyncio.shield(check)
+        return check
 
     async def _ask_models(self) -> None:
         try:
@@ -195,6 +204,10 @@ class LlmClient:
         if self.limits_file and requests.limit and tokens.limit:
             llm_limits.save(self.limits_file, self._server, self.model, requests.limit, tokens.limit,
                             requests.window)
+        check = self._key_check
+        if check is not None and not check.done() and check.get_loop() is asyncio.get_running_loop():
+            check.cancel()   # started by `check_key_soon` for a scan that ended before its first call
+            await asyncio.gather(check, return_exceptions=True)
         await self._sdk.close()
 
     async def parse(self, instructions: str, text: str, schema: type[T], *, cost: int | None = None,

@@ -29,6 +29,10 @@ class Extractor(Protocol):
 
     async def extract(self, conversation: Conversation) -> ExtractionResult: ...
 
+    def warm_up(self) -> None:
+        """Called as a scan fetches its first conversation's messages: start whatever the first `extract`
+        would otherwise wait for (the LLM extractor's key check). Must not wait, fail or spend money."""
+
 
 def make_extractor(kind: str, *, llm_client: object | None = None, settings: Settings | None = None) -> Extractor:
     """The extractor called `kind` ("llm" or "rules").

@@ -36,7 +36,6 @@ this conversation, and the caller stops the whole scan on it; the error carries 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 
@@ -85,6 +84,10 @@ class LlmExtractor:
         self.fallback = fallback
         self.prompt = prompt if prompt is not None else load_prompt()
 
+    def warm_up(self) -> None:
+        """The key check starts now (see `Extractor.warm_up`)."""
+        self.llm.check_key_soon()
+
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         """Shipments of `conversation`; raises ExtractionFailed when the LLM call fails, the ApiError itself
         when it is permanent (see the module docstring)."""
@@ -95,15 +98,9 @@ class LlmExtractor:
         if engine is not None:      # nothing plausible: the LLM is not asked, the rules' shipments stand
             return ExtractionResult(shipments=engine.shipments, extractor=self.name, skipped_llm=True,
                                     truncated=prepared.truncated)
-        # The rules' own pass runs on the worker while the answer is awaited, not before the call.
-        rules = asyncio.ensure_future(run_cpu_bound(rules_pass, conversation))
-        try:
-            return await self._ask(conversation, prepared, rules)
-        finally:
-            rules.cancel()
+        return await self._ask(conversation, prepared)
 
-    async def _ask(self, conversation: Conversation, prepared: textprep.PreparedConversation,
-                   rules: asyncio.Future[ExtractionResult]) -> ExtractionResult:
+    async def _ask(self, conversation: Conversation, prepared: textprep.PreparedConversation) -> ExtractionResult:
         usage = CallUsage()
         try:
             reply = await self.llm.parse(self.prompt, user_message(prepared), ShipmentList,
@@ -115,22 +112,26 @@ class LlmExtractor:
                 # send nothing: 0) never carries another call's count.
                 err.llm_calls, err.tokens_in = usage.attempts, usage.tokens_in  # type: ignore[attr-defined]
                 raise
-            return self._failed(err, usage, await rules, prepared.truncated)
-        # Verification re-reads every message with the engine: also CPU-bound, also off the loop.
-        kept, notes, invented = await run_cpu_bound(
-            verify_items, reply.parsed.shipments, conversation, prepared, await rules)
+            return await self._failed(err, usage, conversation, prepared.truncated)
+        # The rules' pass and the verification (which re-reads every message with the engine) are CPU-bound:
+        # one hand-off to the engine worker once the answer is in. Not the rules while the answer is awaited:
+        # each hand-off pickles the whole conversation, and at a scan's start, when a window of 150 fetches
+        # and first passes compete for two cores, that extra pass delayed every first call.
+        kept, notes, invented = await run_cpu_bound(verify_against_rules, reply.parsed.shipments, conversation,
+                                                    prepared)
         if prepared.truncated:  # visible on each shipment: the LLM saw only part of this conversation
             kept = [replace(s, flags=add_flag(s.flags, "text_truncated")) for s in kept]
         return ExtractionResult(shipments=tuple(kept), extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, invented=invented,
                                 truncated=prepared.truncated, notes=tuple(notes))
 
-    def _failed(self, err: ApiError, usage: CallUsage, engine: ExtractionResult,
-                truncated: bool) -> ExtractionResult:
+    async def _failed(self, err: ApiError, usage: CallUsage, conversation: Conversation,
+                      truncated: bool) -> ExtractionResult:
         reason = f"LLM call failed after {usage.attempts} attempt(s): {err}"
         log.warning("%s", reason)
         if not self.fallback:
             raise ExtractionFailed(reason, tokens_in=usage.tokens_in, llm_calls=usage.attempts) from err
+        engine = await run_cpu_bound(rules_pass, conversation)
         return ExtractionResult(shipments=engine.shipments, extractor=self.name, llm_calls=usage.attempts,
                                 tokens_in=usage.tokens_in, tokens_out=usage.tokens_out, truncated=truncated,
                                 notes=(f"rules fallback: {reason}",))
@@ -146,7 +147,7 @@ def first_pass(conversation: Conversation, token_budget: int, prefilter: bool
                ) -> tuple[textprep.PreparedConversation, ExtractionResult | None, bool]:
     """What the LLM call needs: the prepared text and whether the pre-filter sees a plausible candidate;
     plus the rules' shipments when it sees none (the LLM is then not asked). Otherwise the rules' pass
-    (`rules_pass`) waits until the call is sent: at the start of a scan a whole window of conversations
+    waits for the answer (`verify_against_rules`): at the start of a scan a whole window of conversations
     queues here, and each one's call goes out half as late. Pure and picklable (it may run in another
     process)."""
     prepared = textprep.prepare(conversation, token_budget=token_budget)
@@ -161,6 +162,12 @@ def first_pass(conversation: Conversation, token_budget: int, prefilter: bool
 def rules_pass(conversation: Conversation) -> ExtractionResult:
     """The rules' shipments of `conversation` (verification weighs the LLM's items against them)."""
     return RulesExtractor().extract_sync(conversation)
+
+
+def verify_against_rules(items: list[ShipmentItem], conversation: Conversation,
+                         prepared: textprep.PreparedConversation) -> tuple[list[ExtractedShipment], list[str], int]:
+    """The rules' pass, then `verify_items` against it: one hand-off for both. Pure and picklable."""
+    return verify_items(items, conversation, prepared, rules_pass(conversation))
 
 
 def user_message(prepared: textprep.PreparedConversation) -> str:

@@ -125,6 +125,8 @@ class _Run:
     lister: asyncio.Task | None = None
     #: The ETA as predicted at each 5% of the conversations done (the summary's `eta_checks`).
     eta_checks: list[dict] = field(default_factory=list)
+    #: The extractor's `warm_up` was called (at the first fetch).
+    warmed_up: bool = False
 
 
 class Scanner:
@@ -357,6 +359,11 @@ class Scanner:
         run stops (the window on the exception; the listing here, so that the run loop, which may be
         waiting for the next listed batch, sees it now)."""
         counts = run.counts
+        if not run.warmed_up:
+            run.warmed_up = True
+            warm_up = getattr(self._extractor, "warm_up", None)   # optional for an extractor
+            if warm_up is not None:
+                warm_up()
         try:
             _resolved, messages = await self._front.conversation_messages(ref.id)
             if not messages:

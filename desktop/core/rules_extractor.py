@@ -86,6 +86,9 @@ class RulesExtractor:
 
     name = "rules"
 
+    def warm_up(self) -> None:
+        """Nothing to start (see `Extractor.warm_up`)."""
+
     async def extract(self, conversation: Conversation) -> ExtractionResult:
         # The engine is CPU-bound (a 1 MB thread takes ~0.2 s): run it off the event loop so the window
         # never freezes. One hand-off per conversation; safe with the PySide6 pin (stack-notes §0.1).

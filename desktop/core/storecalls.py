@@ -123,7 +123,12 @@ async def store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
     See the module's contracts for cancellation: the call is never cut short, and a cancellation that
     arrives meanwhile is delivered at the caller's next await."""
-    future = asyncio.wrap_future(_thread.submit(fn, *args, **kwargs), loop=asyncio.get_running_loop())
+    return await uncut(asyncio.wrap_future(_thread.submit(fn, *args, **kwargs), loop=asyncio.get_running_loop()))
+
+
+async def uncut(future: asyncio.Future[T]) -> T:
+    """`future`'s result (or exception), awaited to its end: a cancellation that arrives meanwhile is
+    delivered at the caller's next await, as for `store_call`."""
     interrupted = False
     while not future.done():
         try:

@@ -23,11 +23,13 @@ All SQL of claims lives here.
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from peewee import FloatField, IntegerField, TextField
 
+from desktop.store import dialect
 from desktop.store.processes import owner_alive, this_process
 from desktop.store.tables import BaseTable, utcnow
 
@@ -79,14 +81,48 @@ def claim(key: str, owner: str, lease_seconds: float, *, run_id: int | None = No
     No transaction around the steps: each is one conditional statement that is atomic on its own, and the
     usual case (a key nobody claimed) costs one round trip to the server."""
     now = utcnow() if now is None else now
-    until = now + lease_seconds
-    values = dict(owner=owner, run_id=run_id, claimed_at=now, lease_until=until)
+    values = dict(owner=owner, run_id=run_id, claimed_at=now, lease_until=now + lease_seconds)
     if ScanClaimRow.insert(key=key, **values).on_conflict_ignore().as_rowcount().execute():
         return True
+    return _take_over(key, values)
+
+
+def claim_many(keys: Iterable[str], owner: str, lease_seconds: float, *, run_id: int | None = None,
+               now: float | None = None) -> set[str]:
+    """`claim` for several keys at once; returns the keys claimed. The free ones (the usual case) in ONE
+    statement (an INSERT of them all that skips the taken ones and returns what it inserted), then one
+    `claim` step per key another owner held. Keys go in sorted order, so two scans inserting overlapping
+    groups wait for each other in the same order and never deadlock (PostgreSQL)."""
+    now = utcnow() if now is None else now
+    values = dict(owner=owner, run_id=run_id, claimed_at=now, lease_until=now + lease_seconds)
+    ordered = sorted(set(keys))
+    if not _returning():
+        return {key for key in ordered if claim(key, owner, lease_seconds, run_id=run_id, now=now)}
+    claimed: set[str] = set()
+    for start in range(0, len(ordered), _CLAIM_CHUNK):
+        rows = [dict(key=key, **values) for key in ordered[start:start + _CLAIM_CHUNK]]
+        query = ScanClaimRow.insert_many(rows).on_conflict_ignore().returning(ScanClaimRow.key)
+        claimed.update(row.key for row in query.execute())
+    return claimed | {key for key in ordered if key not in claimed and _take_over(key, values)}
+
+
+#: Rows per INSERT of `claim_many` (5 values each, well under any driver's parameter limit).
+_CLAIM_CHUNK = 100
+
+
+def _returning() -> bool:
+    """INSERT ... RETURNING: PostgreSQL, and SQLite from 3.35 (older SQLite claims one key at a time)."""
+    return dialect.name() == dialect.POSTGRESQL or sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+def _take_over(key: str, values: dict) -> bool:
+    """The claim of a key someone holds: ours again, or expired, or a dead process's of this machine."""
+    now, until = values["claimed_at"], values["lease_until"]
     taken = (ScanClaimRow.update(**values)
-             .where((ScanClaimRow.key == key) & ((ScanClaimRow.owner == owner) | (ScanClaimRow.lease_until < now)))
+             .where((ScanClaimRow.key == key) & ((ScanClaimRow.owner == values["owner"])
+                                                 | (ScanClaimRow.lease_until < now)))
              .execute())
-    return bool(taken) or _take_from_the_dead(key, owner, run_id, now, until)
+    return bool(taken) or _take_from_the_dead(key, values["owner"], values["run_id"], now, until)
 
 
 def _take_from_the_dead(key: str, owner: str, run_id: int | None, now: float, until: float) -> bool:

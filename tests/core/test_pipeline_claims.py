@@ -108,3 +108,24 @@ def test_a_claim_outlives_a_conversation_slower_than_the_lease(sim, db, monkeypa
     assert refused == [True] and summary["conversations_scanned"] == 60
     assert claims.holder("cnv_00003") is None and ShipmentRow.select().count() > 0
     assert claims.ScanClaimRow.select().count() == 0                           # the run's own lease ended too
+
+
+def test_the_claims_of_conversations_started_together_share_store_calls(sim, db, monkeypatch):
+    """A full window's conversations start at once: their claims go in a few grouped calls, not 60 in a row
+    on the store thread, and each conversation still gets its own answer."""
+    server, ws = sim
+    assert claims.claim("cnv_00011", OTHER_DESKTOP, 120.0)
+    groups: list[int] = []
+    claim_many = claims.claim_many
+
+    def counted(keys, *args, **kwargs):
+        keys = list(keys)
+        groups.append(len(keys))
+        return claim_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(claims, "claim_many", counted)
+    extractor = Recording()
+    summary = _scan(server, ws, extractor, batch_size=20, concurrent_batches=3)
+    assert (summary["conversations_scanned"], summary["claimed_elsewhere"]) == (59, 1)
+    assert sorted(extractor.seen) == sorted(f"cnv_{i:05d}" for i in range(60) if i != 11)
+    assert sum(groups) == 60 and len(groups) < 10, groups

@@ -164,3 +164,40 @@ def test_status_refresh_stops_at_the_first_refused_key(db):
         refused = sim.log.status_counts[401]
     assert refused == 1
     assert str(caught.value) == "Ship24 refused the key (HTTP 401): The API key is invalid"
+
+
+def test_the_key_check_starts_early_once_and_a_scan_with_nothing_to_read_never_asks(db, sims):
+    """`check_key_soon` sends GET /models at once, without a call waiting for it; the first call then
+    shares that answer (one models request in all). A scan whose conversations are all unchanged fetches
+    nothing, so it never warms the extractor up: no models request at all."""
+    running, _ws = sims
+    log = running.openai.log.requests_by_route
+
+    async def early():
+        client = LlmClient(running.openai_url, DEMO_KEYS["openai"], "gpt-test", rate_period=3.0, **FAST)
+        before = log.get(MODELS, 0)
+        client.check_key_soon()
+        client.check_key_soon()                       # idempotent
+        for _ in range(200):
+            if log.get(MODELS, 0) > before:
+                break
+            await asyncio.sleep(0.01)
+        asked = log.get(MODELS, 0) - before
+        await client.parse("Reply with no shipments.", "hello", ShipmentList)
+        await client.aclose()
+        return asked, log.get(MODELS, 0) - before
+
+    assert asyncio.run(early()) == (1, 1)
+
+    async def closed_before_the_answer():
+        client = LlmClient(running.openai_url, DEMO_KEYS["openai"], "gpt-test", rate_period=3.0, **FAST)
+        client.check_key_soon()
+        await client.aclose()                         # cancels the pending check quietly
+        return client._key_check.cancelled() or client._key_check.done()
+
+    assert asyncio.run(closed_before_the_answer())
+    assert _scan(sims).state == "completed"          # everything read once...
+    before = log.get(MODELS, 0)
+    again = _scan(sims)                              # ...so this one has nothing to fetch
+    assert again["conversations_unchanged"] > 0 and again["llm_calls"] == 0
+    assert log.get(MODELS, 0) == before

@@ -114,6 +114,53 @@ def test_two_processes_racing_for_the_same_conversations_each_win_a_share_never_
         assert all(claims.holder(key).owner == owner for key in keys)
 
 
+def test_claim_many_takes_the_free_expired_and_own_keys_and_skips_the_held(db):
+    claims.claim("cnv_held", "B", LEASE, now=NOW)
+    claims.claim("cnv_expired", "B", 10, now=NOW - 60)
+    claims.claim("cnv_mine", "A", LEASE, now=NOW - 5)
+    keys = ["cnv_new2", "cnv_held", "cnv_expired", "cnv_mine", "cnv_new1", "cnv_new1"]
+    assert claims.claim_many(keys, "A", LEASE, now=NOW) == {"cnv_new1", "cnv_new2", "cnv_expired", "cnv_mine"}
+    assert claims.holder("cnv_held", now=NOW).owner == "B"
+    for key in ("cnv_new1", "cnv_new2", "cnv_expired", "cnv_mine"):
+        lease = claims.holder(key, now=NOW)
+        assert (lease.owner, lease.lease_until) == ("A", NOW + LEASE)
+    assert claims.claim_many([], "A", LEASE, now=NOW) == set()
+
+
+def test_claim_many_one_key_at_a_time_where_insert_returning_is_missing(db, monkeypatch):
+    monkeypatch.setattr(claims, "_returning", lambda: False)                  # SQLite before 3.35
+    claims.claim("cnv_held", "B", LEASE, now=NOW)
+    assert claims.claim_many(["cnv_1", "cnv_held", "cnv_2"], "A", LEASE, now=NOW) == {"cnv_1", "cnv_2"}
+
+
+GROUP_RACER = """
+import sys
+from desktop.store import claims
+from desktop.store.db import open_database
+
+open_database(sys.argv[1])
+owner, count = sys.argv[2], int(sys.argv[3])
+keys = [f"cnv_{i}" for i in range(count)]
+if owner == "B":
+    keys.reverse()   # the other scan asks in the opposite order: sorted inserts must not deadlock
+won = set()
+for start in range(0, count, 25):
+    won |= claims.claim_many(keys[start:start + 25], owner, 120.0)
+print(" ".join(sorted(won)))
+"""
+
+
+def test_two_processes_claiming_groups_each_win_a_share_never_the_same(db, db_target):
+    count = 300
+    racers = [subprocess.Popen([sys.executable, "-c", GROUP_RACER, str(db_target), owner, str(count)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for owner in "AB"]
+    outs = [racer.communicate(timeout=120) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0], [err[-600:] for _, err in outs]
+    won = [set(out.split()) for out, _ in outs]
+    assert won[0].isdisjoint(won[1])
+    assert won[0] | won[1] == {f"cnv_{i}" for i in range(count)}
+
+
 def _running_run(pid: int) -> int:
     run = scans.start_run(since=0, until=10, inboxes=(), batch_size=1, concurrent_batches=1, extractor="rules",
                           rescan=False)
