@@ -75,3 +75,17 @@ def db(tmp_path):
     database = open_database(tmp_path / "shipscan.sqlite3")
     yield database
     close_database(database)
+
+
+@pytest.fixture
+def memory_keyring():
+    """A keyring in memory for this test (tests/helpers/keyrings.py), the previous one put back after."""
+    import keyring
+
+    from tests.helpers.keyrings import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

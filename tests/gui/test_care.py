@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 
 import keyring
-import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from desktop.core import events as ev
@@ -79,30 +77,8 @@ def test_long_scan_sends_a_notification(window, qtbot):
     assert window.notifications and "3 new shipments" in window.notifications[-1]
 
 
-class _MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict = {}
-
-    def get_password(self, service, user):
-        return self.values.get((service, user))
-
-    def set_password(self, service, user, password):
-        self.values[(service, user)] = password
-
-    def delete_password(self, service, user):
-        self.values.pop((service, user), None)
 
 
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_settings_without_a_keyring_says_so(qtbot, tmp_path):
@@ -128,7 +104,7 @@ def test_settings_keys_show_only_set_or_not(qtbot, tmp_path, memory_keyring):
     dialog.key_edits["ship24"].setText("apik_secret_value")
     assert dialog.save_key("ship24")
     assert dialog.key_status["ship24"].text() == "set"
-    assert memory_keyring.values[("shipscan", "ship24")] == "apik_secret_value"
+    assert memory_keyring.store[("shipscan", "ship24")] == "apik_secret_value"
     assert "apik_secret_value" not in dialog.key_status["ship24"].text()
     dialog.share.setValue(50)
     dialog.by_hand.setChecked(True)

@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import json
 
-import keyring
-import pytest
-
 from desktop import paths
 from desktop import settings as settings_mod
 from desktop.gui.settingsdialog import SettingsDialog
 from desktop.settings import Settings
-from tests.test_secrets import MemoryKeyring
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_a_url_typed_with_a_password_is_saved_without_it(qtbot, tmp_path, memory_keyring, monkeypatch):
