@@ -130,7 +130,8 @@ class DetailsPane(QWidget):
         # One row each (the pane's height is the window's minimum): the status with its last checkpoint,
         # days in transit and expected date; the customer with the conversation's last message date.
         days = display(row, "days")
-        status = " · ".join(v for v in (display(row, "status"), row.checkpoint, display(row, "checkpoint_at"),
+        untracked = "" if row.registration == "registered" else "not tracked yet (not registered with Ship24)"
+        status = " · ".join(v for v in (display(row, "status") or untracked, row.checkpoint, display(row, "checkpoint_at"),
                                         days and f"{days} days in transit", detail.expected_delivery and
                                         f"expected {detail.expected_delivery}") if v)
         message = display(row, "message")

@@ -170,3 +170,17 @@ def test_search_finds_numbers_typed_with_spaces_and_takes_several_terms(db, qtbo
     assert view.count_label.text() == "0 shipments"
     search("1Z 535J 5403")
     assert view.count_label.text() == "1 shipment"
+
+
+def test_days_in_transit_only_for_what_ship24_tracks(db):
+    """A shipment not registered with Ship24 is not "0 days in transit": its Days cell is empty."""
+    from desktop.gui.models.shipments import display
+
+    seed_shipments(40)
+    rows = views.shipment_rows(views.shipment_ids()).values()
+    tracked = [row for row in rows if row.registration == "registered"]
+    untracked = [row for row in rows if row.registration != "registered"]
+    assert tracked and untracked
+    counted = [row for row in tracked if row.days is not None and row.days >= 0]
+    assert counted and all(display(row, "days") == str(row.days) for row in counted)
+    assert all(display(row, "days") == "" for row in untracked)

@@ -316,8 +316,9 @@ def display(row: views.ShipmentView, key: str) -> str:
         return badge[0] if badge else row.status
     if key == "checkpoint_at":
         return row.checkpoint_at.replace("T", " ")[:16]
-    if key == "days":
-        return "" if row.days is None or row.days < 0 else str(row.days)
+    if key == "days":   # only for what Ship24 tracks: "0 days in transit" said nothing true of the rest
+        tracked = row.registration == "registered"
+        return "" if not tracked or row.days is None or row.days < 0 else str(row.days)
     value = row.value(key)
     if key in ("review", "registration"):
         return STATE_LABELS.get(str(value), str(value))
