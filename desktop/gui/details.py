@@ -138,7 +138,7 @@ class DetailsPane(QWidget):
         customer = " · ".join(v for v in (row.customer, row.email if row.email != row.customer else "",
                                           message and f"last message {message}") if v)
         registration = STATE_LABELS.get(row.registration, row.registration) + (
-            f" ({detail.registration_error})" if detail.registration_error else "")
+            f" ({_headline(detail.registration_error)})" if detail.registration_error else "")
         values = {"number": row.number, "carrier": row.carrier, "order": row.order, "supplier": row.supplier,
                   "destination": destination, "review": STATE_LABELS.get(row.review, row.review),
                   "registration": registration,
@@ -193,3 +193,10 @@ class DetailsPane(QWidget):
         self._fallback_url = None
         self.fallback.hide()
         self.copy_link_button.setText("Copy lin&k")
+
+
+def _headline(error: str) -> str:
+    """An error's first sentence: the pane names the cause; what to do about it (a paused queue's
+    instructions, several lines long) is on the retry queue's banner already."""
+    first = error.split(". ", 1)[0].rstrip(".")
+    return first if len(first) <= 160 else first[:159] + "…"

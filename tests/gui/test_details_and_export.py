@@ -209,3 +209,13 @@ def test_no_browser_offers_the_link_to_copy(window, qtbot):
     assert QGuiApplication.clipboard().text() == "https://www.ship24.com/tracking?p=RB123456785GB"
     view.select_ids([2], current=2)         # another shipment: the old link goes away
     assert details.fallback.isHidden()
+
+
+def test_the_details_name_a_registration_error_by_its_first_sentence():
+    from desktop.gui.details import _headline
+
+    paused = ("Ship24 quota used up: the Ship24 plan has no shipments left this billing period. Registration is "
+              "paused and nothing is lost. Upgrade the Ship24 plan or wait for the next period.")
+    assert _headline(paused) == "Ship24 quota used up: the Ship24 plan has no shipments left this billing period"
+    assert _headline("timeout") == "timeout"
+    assert len(_headline("x" * 500)) == 160
