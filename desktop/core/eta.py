@@ -27,8 +27,11 @@ from statistics import NormalDist
 MIN_SAMPLES = 8
 #: The fit and the tail are recomputed at most this often (seconds): they read every answer time so far...
 REFIT_EVERY = 0.5
-#: ...or sooner, once this share more answers came in (a scan of a few seconds has few such intervals).
+#: ...or sooner, once this share more answers came in (a scan of a few seconds has few such intervals),
+#: but not sooner than this: as the first window's answers pour in (8, 9, 11, 13... answers) every one
+#: would refit, and each fit costs the event loop a few milliseconds while it should be sending calls.
 REFIT_GROWTH = 0.1
+REFIT_MIN_INTERVAL = 0.1
 #: The tail's end is at most this many times the longest answer seen so far, after the last start.
 TAIL_STRETCH = 3.0
 #: Points that stand for the running conversations, and for those still to start, in the tail's sum.
@@ -92,8 +95,9 @@ class Eta:
         throughput = starting + (typical if to_start else 0.0)
         if len(self._logs) < MIN_SAMPLES:
             return throughput
-        if (self._tail_end is None or now - self._tail_end[0] >= REFIT_EVERY
-                or len(self._logs) >= self._tail_answers * (1 + REFIT_GROWTH) + 1):
+        since_fit = now - self._tail_end[0] if self._tail_end is not None else math.inf
+        if since_fit >= REFIT_EVERY or (since_fit >= REFIT_MIN_INTERVAL
+                                         and len(self._logs) >= self._tail_answers * (1 + REFIT_GROWTH) + 1):
             self._tail_end = (now, self._predict_tail(now, to_start, starting))
             self._tail_answers = len(self._logs)
         # The fit extrapolates; what has been seen bounds it: a pending answer is not expected to take
