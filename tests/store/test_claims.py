@@ -100,10 +100,27 @@ won = [f"cnv_{i}" for i in range(int(sys.argv[3])) if claims.claim(f"cnv_{i}", o
 print(" ".join(won))
 """
 
+GROUP_RACER = """
+import sys
+from desktop.store import claims
+from desktop.store.db import open_database
 
-def test_two_processes_racing_for_the_same_conversations_each_win_a_share_never_the_same(db, db_target):
-    count = 150
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(db_target), owner, str(count)],
+open_database(sys.argv[1])
+owner, count = sys.argv[2], int(sys.argv[3])
+keys = [f"cnv_{i}" for i in range(count)]
+if owner == "B":
+    keys.reverse()   # the other scan asks in the opposite order: sorted inserts must not deadlock
+won = set()
+for start in range(0, count, 25):
+    won |= claims.claim_many(keys[start:start + 25], owner, 120.0)
+print(" ".join(sorted(won)))
+"""
+
+
+@pytest.mark.parametrize("script, count", [(RACER, 150), (GROUP_RACER, 300)], ids=["one by one", "in groups"])
+def test_two_processes_racing_for_the_same_conversations_each_win_a_share_never_the_same(db, db_target, script,
+                                                                                         count):
+    racers = [subprocess.Popen([sys.executable, "-c", script, str(db_target), owner, str(count)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for owner in "AB"]
     outs = [racer.communicate(timeout=120) for racer in racers]
     assert [racer.returncode for racer in racers] == [0, 0], [err[-600:] for _, err in outs]
@@ -133,32 +150,6 @@ def test_claim_many_one_key_at_a_time_where_insert_returning_is_missing(db, monk
     assert claims.claim_many(["cnv_1", "cnv_held", "cnv_2"], "A", LEASE, now=NOW) == {"cnv_1", "cnv_2"}
 
 
-GROUP_RACER = """
-import sys
-from desktop.store import claims
-from desktop.store.db import open_database
-
-open_database(sys.argv[1])
-owner, count = sys.argv[2], int(sys.argv[3])
-keys = [f"cnv_{i}" for i in range(count)]
-if owner == "B":
-    keys.reverse()   # the other scan asks in the opposite order: sorted inserts must not deadlock
-won = set()
-for start in range(0, count, 25):
-    won |= claims.claim_many(keys[start:start + 25], owner, 120.0)
-print(" ".join(sorted(won)))
-"""
-
-
-def test_two_processes_claiming_groups_each_win_a_share_never_the_same(db, db_target):
-    count = 300
-    racers = [subprocess.Popen([sys.executable, "-c", GROUP_RACER, str(db_target), owner, str(count)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for owner in "AB"]
-    outs = [racer.communicate(timeout=120) for racer in racers]
-    assert [racer.returncode for racer in racers] == [0, 0], [err[-600:] for _, err in outs]
-    won = [set(out.split()) for out, _ in outs]
-    assert won[0].isdisjoint(won[1])
-    assert won[0] | won[1] == {f"cnv_{i}" for i in range(count)}
 
 
 def _running_run(pid: int) -> int:
