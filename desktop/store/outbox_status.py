@@ -18,11 +18,15 @@ STATUS_FIELDS = ("milestone", "status_text", "latest_event", "latest_event_at", 
 
 def registered_for_status(shipment_ids: list[int] | None = None, *, include_final: bool = False,
                           checked_before: float | None = None) -> list[tuple[int, str]]:
-    """(shipment id, tracker id) of registered shipments whose status should be refreshed."""
+    """(shipment id, tracker id) of registered shipments whose status should be refreshed: those asked for
+    by id, else every one not rejected (a registered shipment someone rejected is hidden from the tables,
+    and reading its status would only spend Ship24's request budget on a parcel nobody follows)."""
     query = (RegistrationRow.select(ShipmentRow.id, RegistrationRow.tracker_id).join(ShipmentRow)
              .where((RegistrationRow.state == REGISTERED) & RegistrationRow.tracker_id.is_null(False)))
     if shipment_ids is not None:
         query = query.where(ShipmentRow.id.in_(list(shipment_ids)))
+    else:
+        query = query.where(ShipmentRow.review_state != "rejected")
     if not include_final:
         query = query.where(ShipmentRow.milestone.is_null() | ShipmentRow.milestone.not_in(FINAL_MILESTONES))
     if checked_before is not None:

@@ -184,6 +184,9 @@ def test_status_rows_and_changes(db):
     assert outbox.save_status(b, checked_at=NOW, **{**fields, "milestone": "delivered"}) is True
     assert outbox.registered_for_status() == [(a, "trk-a")]
     assert outbox.registered_for_status(include_final=True) == [(a, "trk-a"), (b, "trk-b")]
+    ShipmentRow.update(review_state="rejected").where(ShipmentRow.id == a).execute()   # hidden, tracker paid
+    assert outbox.registered_for_status() == []                       # no longer refreshed by itself...
+    assert outbox.registered_for_status([a]) == [(a, "trk-a")]        # ...but when asked for by id
     rows = outbox.status_rows([a])
     assert rows[0]["milestone"] == "in_transit" and rows[0]["tracker_id"] == "trk-a"
     with pytest.raises(ValueError):
