@@ -76,6 +76,18 @@ def fast_sim_config():
     return config
 
 
+def moving_sim_config(ship24_clock_offset: float = 0.0):
+    """`fast_sim_config` whose Ship24 trackers move fast (an hour a step, 10 hours a second), a quarter of
+    them into an exception and a fifth stalling in transit; Ship24's clock `ship24_clock_offset` seconds off."""
+    config = fast_sim_config()
+    movement = config.ship24.movement
+    movement.enabled, movement.time_scale = True, 36_000.0
+    movement.exception_rate, movement.stall_in_transit_rate = 0.25, 0.2
+    config.ship24.timeline_step_seconds = 3600.0
+    config.ship24.clock_offset_seconds = ship24_clock_offset
+    return config
+
+
 @pytest.fixture
 def services(qloop, qtbot, tmp_path: Path, small_workspace):
     """`open_services` in demo mode: in-process simulators, a demo database in tmp_path."""

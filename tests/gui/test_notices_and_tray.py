@@ -21,7 +21,7 @@ from desktop.core.status import StatusRefresher
 from desktop.gui.messages import Messages
 from desktop.store import glance, outbox
 from desktop.store.tables import RegistrationRow, ShipmentRow
-from tests.gui.conftest import fast_sim_config, run
+from tests.gui.conftest import moving_sim_config, run
 from tests.gui.test_shipments_glance import _scan_week
 
 DAYS_BEHIND = 8
@@ -33,12 +33,7 @@ def old_journeys(qloop, qtbot, tmp_path: Path, small_workspace):
     from desktop.app import compose
     from desktop.services import open_services
 
-    config = fast_sim_config()
-    movement = config.ship24.movement
-    movement.enabled, movement.time_scale = True, 36_000.0
-    movement.exception_rate, movement.stall_in_transit_rate = 0.25, 0.2
-    config.ship24.timeline_step_seconds = 3600.0
-    config.ship24.clock_offset_seconds = -DAYS_BEHIND * 86400.0
+    config = moving_sim_config(ship24_clock_offset=-DAYS_BEHIND * 86400.0)
     manager = open_services(demo=True, db=tmp_path / "demo.sqlite3", sim_config=config, workspace=small_workspace)
     services = run(qtbot, manager.__aenter__())
     opened = []

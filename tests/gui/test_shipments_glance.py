@@ -20,7 +20,7 @@ from desktop.gui.models.shipments import COLUMNS, MILESTONE_BADGES
 from desktop.gui.trackingbar import KEYS as KEYS_OF_BAR
 from desktop.store import outbox
 from desktop.store.tables import ConversationRow, RegistrationRow, ShipmentRow
-from tests.gui.conftest import fast_sim_config, run
+from tests.gui.conftest import moving_sim_config, run
 
 KEYS = [key for key, _header in COLUMNS]
 
@@ -31,11 +31,7 @@ def moving_window(qloop, qtbot, tmp_path: Path, small_workspace):
     from desktop.app import compose
     from desktop.services import open_services
 
-    config = fast_sim_config()
-    movement = config.ship24.movement
-    movement.enabled, movement.time_scale = True, 36_000.0
-    movement.exception_rate, movement.stall_in_transit_rate = 0.25, 0.2
-    config.ship24.timeline_step_seconds = 3600.0
+    config = moving_sim_config()
     manager = open_services(demo=True, db=tmp_path / "demo.sqlite3", sim_config=config, workspace=small_workspace)
     services = run(qtbot, manager.__aenter__())
     bridge, win = compose(services, Messages())
