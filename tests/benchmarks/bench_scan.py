@@ -24,18 +24,31 @@ default, gpt-5.4-mini) reserves room for its reasoning tokens against the tokens
 counts it: on the week's 200k tokens a minute the token budget, not Front, is then what binds (pass
 `--model gpt-5.4-mini` to see it).
 
+The LLM-in-flight ceiling: how many LLM calls an ideal client (no CPU time at all: every request sent the
+moment it may go) keeps in flight on average while conversations remain to be started, on the same window,
+listing pages, fetch and answer times, and the share of conversations the run sent to the LLM (the others
+end after their fetch). `llm_in_flight_ceiling` is its mean over 200 draws of those times; the run's own
+figure is also given as a share of it. Each conversation's fetch holds its slot before its call can go,
+and the first calls wait for the first listing page and fetch: the ceiling is below the window.
+
 Cold and warm: a first scan knows nothing of OpenAI's limits and sends only a blind few calls until the
 first answer states them; later scans start from the limits remembered (`--warm` adds such a rescan).
 
+`--latency-scale K` multiplies every answer time (Front's and OpenAI's) by K: the client's own CPU time
+then weighs K times less against them, which shows how much of a gap to the ceiling is this machine's CPU.
+
 Run: python tests/benchmarks/bench_scan.py [--scenario week front llm] [--clock] [--repeat N] [--model M]
-     [--warm]
+     [--warm] [--latency-scale K]
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -53,6 +66,8 @@ from desktop.sim.workspace import generate_workspace  # noqa: E402
 BUDGET_SHARE = 0.8          # the app's default share of Front's company budget
 BATCH_SIZE, BATCHES = 50, 3
 CLOCK_OFFSET = 180.0
+PAGE_SIZE = 100             # the Front client's listing page (`desktop.clients.front.PAGE_LIMIT`)
+FRONT_SPREAD = 0.35         # the Front simulator's latency sigma (LatencyConfig's default)
 
 
 @dataclass
@@ -151,6 +166,47 @@ def bounds(scenario: Scenario, summary: dict[str, Any], sims: Any) -> dict[str, 
             "bound": round(max(front_bound, latency_bound), 2)}
 
 
+def llm_in_flight_ceiling(scenario: Scenario, llm_share: float, draws: int = 200) -> float:
+    """The average LLM calls in flight while conversations remain, for an ideal client (module docstring)."""
+    figures = [_ideal_run(scenario, llm_share, random.Random(seed)) for seed in range(draws)]
+    return sum(figures) / len(figures)
+
+
+def _ideal_run(scenario: Scenario, llm_share: float, rng: random.Random) -> float:
+    """One draw: conversations listed a page per Front answer, each started in the first free slot of the
+    window, fetched, then (with probability `llm_share`) one LLM answer; nothing else takes time."""
+    def draw(median_ms: float, sigma: float) -> float:
+        return median_ms / 1000.0 * math.exp(rng.gauss(0.0, sigma))
+
+    slots = [0.0] * (BATCH_SIZE * BATCHES)
+    listed_at, calls, starts = 0.0, [], []
+    for index in range(scenario.conversations):
+        if index % PAGE_SIZE == 0:
+            listed_at += draw(scenario.front_ms, FRONT_SPREAD)
+        start = max(heapq.heappop(slots), listed_at)
+        starts.append(start)
+        end = start + draw(scenario.front_ms, FRONT_SPREAD)
+        if rng.random() < llm_share:
+            calls.append((end, end + draw(scenario.openai_ms, scenario.openai_sigma)))
+            end = calls[-1][1]
+        heapq.heappush(slots, end)
+    first, last = starts[0], starts[-1]
+    in_flight = sum(max(0.0, min(b, last) - max(a, first)) for a, b in calls)
+    return in_flight / (last - first) if last > first else 0.0
+
+
+def ceiling_figures(scenario: Scenario, summary: dict[str, Any]) -> dict[str, Any]:
+    """The ceiling and the run's LLM calls in flight as a share of it (when the run made LLM calls)."""
+    concurrency = summary.get("concurrency") or {}
+    measured = concurrency.get("llm_calls_in_flight_avg_while_remaining")
+    listed = summary["conversations_listed"]
+    if not measured or not listed or not summary["llm_calls"]:
+        return {}
+    ceiling = llm_in_flight_ceiling(scenario, min(1.0, summary["llm_calls"] / listed))
+    return {"llm_in_flight_ceiling": round(ceiling, 1),
+            "llm_in_flight_of_ceiling": round(measured / ceiling, 3) if ceiling else None}
+
+
 def eta_error(summary: dict[str, Any]) -> float | None:
     """The largest |predicted total - real total| / real total among the ETA checks from 20% done on."""
     checks = [c for c in summary.get("eta_checks", []) if c["done_fraction"] >= 0.2]
@@ -163,6 +219,7 @@ def figures(scenario: Scenario, summary: dict[str, Any], wall: float, sims: Any)
     limits = bounds(scenario, summary, sims)
     return {
         "scenario": scenario.name, "clock_offset_s": scenario.clock_offset,
+        "answer_ms": {"front": scenario.front_ms, "openai": scenario.openai_ms},
         "conversations_listed": summary["conversations_listed"],
         "conversations_failed": summary["conversations_failed"],
         "wall_s": round(wall, 2), "scan_s": summary["seconds"], **limits,
@@ -170,7 +227,8 @@ def figures(scenario: Scenario, summary: dict[str, Any], wall: float, sims: Any)
         "front_requests": summary["front_requests"], "llm_calls": summary["llm_calls"],
         "front_429s": summary["front_429s"], "llm_429s": summary["llm_429s"],
         "sim_429s": sims.front.log.rate_limited + sims.openai.log.rate_limited,
-        "concurrency": summary.get("concurrency"), "eta_max_error_from_20pct": eta_error(summary),
+        "concurrency": summary.get("concurrency"), **ceiling_figures(scenario, summary),
+        "eta_max_error_from_20pct": eta_error(summary),
     }
 
 
@@ -182,6 +240,8 @@ def main() -> None:
     parser.add_argument("--model", default="gpt-4o-mini")
     parser.add_argument("--warm", action="store_true",
                         help="also rescan with OpenAI's limits remembered from the first scan")
+    parser.add_argument("--latency-scale", type=float, default=1.0,
+                        help="multiply Front's and OpenAI's answer times by this (default 1)")
     args = parser.parse_args()
     offsets = [0.0, CLOCK_OFFSET, -CLOCK_OFFSET] if args.clock else [0.0]
     print(json.dumps({"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}))
@@ -189,7 +249,9 @@ def main() -> None:
         for offset in offsets:
             for _ in range(args.repeat):
                 scenario = SCENARIOS[name]
-                scenario = Scenario(**{**scenario.__dict__, "clock_offset": offset})
+                scenario = Scenario(**{**scenario.__dict__, "clock_offset": offset,
+                                       "front_ms": scenario.front_ms * args.latency_scale,
+                                       "openai_ms": scenario.openai_ms * args.latency_scale})
                 with tempfile.TemporaryDirectory(prefix="bench-scan-") as workdir:
                     for result in run_scan(scenario, Path(workdir), args.model, args.warm):
                         print(json.dumps(result), flush=True)
