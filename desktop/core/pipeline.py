@@ -53,7 +53,6 @@ from desktop.core.events import (
     ConversationStarted,
     ErrorReported,
     ListingProgress,
-    Progress,
     RateLimitWait,
     RunFinished,
     RunStarted,
@@ -67,6 +66,7 @@ from desktop.core.scan_accounting import (
     account_elsewhere,
     count_extraction,
     count_spent,
+    progress_event,
 )
 from desktop.core.storecalls import store_call
 from desktop.domain import Conversation, ConversationRef, ExtractionResult
@@ -389,15 +389,7 @@ class Scanner:
         return result, None
 
     def _progress(self, run: _Run) -> None:
-        c = run.counts
-        elapsed = self._clock() - run.started
-        expected = c.listed if c.listing_complete else max(c.listed, c.total_reported or 0)
-        eta = run.eta.seconds_left(expected) if run.eta is not None else None
-        if eta is not None and expected and c.done * 20 // expected > len(run.eta_checks):
-            run.eta_checks.append({"done_fraction": round(c.done / expected, 3), "elapsed": round(elapsed, 3),
-                                   "predicted_total": round(elapsed + eta, 3)})
-        self._emit(Progress(c.listed, c.done, c.scanned, c.unchanged, c.failed, c.shipments_found,
-                            c.listing_complete, elapsed, eta))
+        self._emit(progress_event(run.counts, self._clock() - run.started, run.eta, run.eta_checks))
 
 
 async def _refusals_stop(pages: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Per-conversation accounting of a scan run: what one conversation adds to the run's and batch's counts.
+"""Per-conversation accounting of a scan run: what one conversation adds to the run's and batch's counts, and the
+run's progress after it.
 
 Contract: these functions only add to the `RunCounts` and `Batch` they are given and report events through
 `emit` (in the order a sink sees them: the conversation's error, each shipment found, then the conversation
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop.core.batching import Batch, RunCounts
-from desktop.core.events import ConversationFinished, ErrorReported, ShipmentFound
+from desktop.core.eta import Eta
+from desktop.core.events import ConversationFinished, ErrorReported, Progress, ShipmentFound
 from desktop.domain import ConversationRef, ExtractionResult
 from desktop.store import scans
 
@@ -63,3 +65,15 @@ def account_elsewhere(counts: RunCounts, batch: Batch, ref: ConversationRef, emi
     batch.claimed_elsewhere += 1
     counts.claimed_elsewhere += 1
     emit(ConversationFinished(ref.id, batch.number, "claimed_elsewhere", 0))
+
+
+def progress_event(counts: RunCounts, elapsed: float, eta: Eta | None, checks: list[dict]) -> Progress:
+    """The run's Progress event after a conversation; the ETA's prediction at each 5% of the conversations
+    done is appended to `checks` (the summary's `eta_checks`, which bench_scan.py weighs)."""
+    expected = counts.listed if counts.listing_complete else max(counts.listed, counts.total_reported or 0)
+    left = eta.seconds_left(expected) if eta is not None else None
+    if left is not None and expected and counts.done * 20 // expected > len(checks):
+        checks.append({"done_fraction": round(counts.done / expected, 3), "elapsed": round(elapsed, 3),
+                       "predicted_total": round(elapsed + left, 3)})
+    return Progress(counts.listed, counts.done, counts.scanned, counts.unchanged, counts.failed,
+                    counts.shipments_found, counts.listing_complete, elapsed, left)
