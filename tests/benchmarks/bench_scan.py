@@ -28,7 +28,8 @@ The LLM-in-flight ceiling: how many LLM calls an ideal client (no CPU time at al
 moment it may go) keeps in flight on average while conversations remain to be started, on the same window,
 listing pages, fetch and answer times, and the share of conversations the run sent to the LLM (the others
 end after their fetch). `llm_in_flight_ceiling` is its mean over 200 draws of those times; the run's own
-figure is also given as a share of it. Each conversation's fetch holds its slot before its call can go,
+figure is also given as a share of it (`llm_in_flight_of_ceiling`). Printed where the answer times bound the
+run, not a budget (the ideal client knows no budget). Each conversation's fetch holds its slot before its call can go,
 and the first calls wait for the first listing page and fetch: the ceiling is below the window.
 
 Cold and warm: a first scan knows nothing of OpenAI's limits and sends only a blind few calls until the
@@ -195,12 +196,13 @@ def _ideal_run(scenario: Scenario, llm_share: float, rng: random.Random) -> floa
     return in_flight / (last - first) if last > first else 0.0
 
 
-def ceiling_figures(scenario: Scenario, summary: dict[str, Any]) -> dict[str, Any]:
-    """The ceiling and the run's LLM calls in flight as a share of it (when the run made LLM calls)."""
+def ceiling_figures(scenario: Scenario, summary: dict[str, Any], limits: dict[str, float]) -> dict[str, Any]:
+    """The ceiling and the run's LLM calls in flight as a share of it, for a run that made LLM calls while
+    conversations remained and whose bound is the answer times (the ideal client knows no budget)."""
     concurrency = summary.get("concurrency") or {}
     measured = concurrency.get("llm_calls_in_flight_avg_while_remaining")
     listed = summary["conversations_listed"]
-    if not measured or not listed or not summary["llm_calls"]:
+    if not measured or not listed or not summary["llm_calls"] or limits["front_bound"] > limits["latency_bound"]:
         return {}
     ceiling = llm_in_flight_ceiling(scenario, min(1.0, summary["llm_calls"] / listed))
     return {"llm_in_flight_ceiling": round(ceiling, 1),
@@ -227,7 +229,7 @@ def figures(scenario: Scenario, summary: dict[str, Any], wall: float, sims: Any)
         "front_requests": summary["front_requests"], "llm_calls": summary["llm_calls"],
         "front_429s": summary["front_429s"], "llm_429s": summary["llm_429s"],
         "sim_429s": sims.front.log.rate_limited + sims.openai.log.rate_limited,
-        "concurrency": summary.get("concurrency"), **ceiling_figures(scenario, summary),
+        "concurrency": summary.get("concurrency"), **ceiling_figures(scenario, summary, limits),
         "eta_max_error_from_20pct": eta_error(summary),
     }
 

@@ -35,3 +35,14 @@ def test_the_fetches_and_the_spared_conversations_lower_it():
 
 def test_no_call_no_calls_in_flight():
     assert _ideal_run(SCENARIOS["llm"], 0.0, random.Random(2)) == 0.0
+
+
+def test_no_ceiling_where_a_budget_binds():
+    """The ideal client knows answer times, not budgets: a Front-bound run gets no ceiling to be weighed by."""
+    summary = {"conversations_listed": 2000, "llm_calls": 1300,
+               "concurrency": {"llm_calls_in_flight_avg_while_remaining": 13.6}}
+    front_bound = {"front_bound": 119.1, "latency_bound": 30.0, "bound": 119.1}
+    latency_bound = {"front_bound": 0.0, "latency_bound": 23.6, "bound": 23.6}
+    assert bench_scan.ceiling_figures(SCENARIOS["front"], summary, front_bound) == {}
+    assert bench_scan.ceiling_figures(SCENARIOS["llm"], {**summary, "conversations_listed": 600, "llm_calls": 380},
+                                      latency_bound)["llm_in_flight_ceiling"] > 100
