@@ -35,6 +35,11 @@ FLAG_TEXT = {
     "llm_missed": "found by the engine; the LLM did not list it",
     "llm_only": "only the LLM saw it as a tracking number: check it",
     "text_truncated": "the conversation was too long: the LLM saw only part of it",
+    # The holds the registration policy stores on a shipment (`desktop.hold_reasons.STORED_HOLDS`).
+    "no_agreeing_context": "held: nothing near the number names its carrier",
+    "too_many_numbers": "held: its conversation lists more numbers than one order has",
+    "scan_cap": "held: this scan's cap of automatic registrations was reached",
+    "day_cap": "held: the 24-hour cap of automatic registrations was reached",
 }
 
 

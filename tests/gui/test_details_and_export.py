@@ -34,6 +34,26 @@ def test_subject_and_evidence_are_plain_text(window, qtbot):
     assert details.carrier_link is None or details.carrier_link.startswith("https://")
 
 
+def test_flags_read_as_words_never_as_codes(window, qtbot):
+    """Every flag a shipment can carry (the extractors' and the holds the policy stores) reads as words in
+    the details pane; a stored hold showed as "no_agreeing_context"."""
+    from desktop.gui.details import FLAG_TEXT
+    from desktop.hold_reasons import STORED_HOLDS
+
+    extractors = {"ambiguous_format", "no_check_digit", "llm_missed", "carrier_disagrees", "llm_only",
+                  "text_truncated"}
+    assert extractors | STORED_HOLDS <= FLAG_TEXT.keys()
+    seed_shipments(2)
+    database.execute_sql("""UPDATE shipment SET flags = '["no_check_digit", "no_agreeing_context"]' WHERE id = 2""")
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    view.wait()
+    view.select_ids([2], current=2)
+    assert view.details.fields["flags"].text() == ("the format has no check digit; held: nothing near the number "
+                                                   "names its carrier")
+
+
 def _highlighted_text(details: DetailsPane) -> str:
     block = details.evidence.document().firstBlock()
     parts = []
