@@ -110,6 +110,8 @@ class Progress:
     elapsed: float
     #: Predicted seconds until the scan is over (desktop.core.eta), None while unknown.
     eta_seconds: float | None = None
+    #: Conversations left to another scan running now (it holds their claim and commits them; issue 16).
+    elsewhere: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,4 +76,4 @@ def progress_event(counts: RunCounts, elapsed: float, eta: Eta | None, checks: l
         checks.append({"done_fraction": round(counts.done / expected, 3), "elapsed": round(elapsed, 3),
                        "predicted_total": round(elapsed + left, 3)})
     return Progress(counts.listed, counts.done, counts.scanned, counts.unchanged, counts.failed,
-                    counts.shipments_found, counts.listing_complete, elapsed, left)
+                    counts.shipments_found, counts.listing_complete, elapsed, left, counts.claimed_elsewhere)

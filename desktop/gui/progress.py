@@ -122,6 +122,8 @@ class ProgressView(QWidget):
         parts = [f"{p.done:,} of {total:,}{more} {noun}",
                  f"{p.scanned:,} read", f"{p.unchanged:,} unchanged", f"{p.failed:,} failed",
                  plural(p.shipments, "shipment")]
+        if p.elsewhere:   # the done count includes them: say where they went
+            parts.insert(4, f"{p.elsewhere:,} left to another scan")
         if p.elapsed > 0 and p.done:
             parts.append(f"{p.done / p.elapsed:.1f}/s")
             if p.eta_seconds is not None and total > p.done:

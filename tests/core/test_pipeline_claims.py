@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from desktop.clients.front import FrontClient
-from desktop.core.events import ConversationFinished, ConversationStarted
+from desktop.core.events import ConversationFinished, ConversationStarted, Progress
 from desktop.core.pipeline import Scanner, ScanParams
 from desktop.domain import ExtractionResult
 from desktop.store import claims, scans
@@ -69,6 +69,7 @@ def test_a_conversation_another_scan_holds_is_skipped_and_counted(sim, db):
     finished = {e.conversation_id: e.state for e in events if isinstance(e, ConversationFinished)}
     assert finished["cnv_00005"] == "claimed_elsewhere"
     assert sum(batch["claimed_elsewhere"] for batch in first["batches"]) == 1
+    assert [e for e in events if isinstance(e, Progress)][-1].elsewhere == 1   # the window says so too
     assert claims.holder("cnv_00005").owner == OTHER_DESKTOP                  # never touched
     claims.release("cnv_00005", OTHER_DESKTOP)                                 # that scan gave up
     second = _scan(server, ws, StubExtractor(), batch_size=10)

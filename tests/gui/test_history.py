@@ -56,3 +56,18 @@ def test_a_cancelled_then_resumed_scan_shows_both_parts_honestly(window, service
     assert newest.seconds is not None and newest.seconds < HOUR
     assert oldest.seconds is not None and oldest.seconds < HOUR
     assert rows[0]["shipments"].endswith(f"({newest.counts['shipments_new']})")
+
+
+def test_conversations_left_to_another_scan_are_named():
+    """Issue 16's team scans: a run that skipped conversations another desktop's scan held says so, so its
+    counts add up (listed = scanned + unchanged + failed + left to the other scan)."""
+    from desktop.gui.models.history import RunHistoryModel
+    from desktop.store.history_views import RunView
+
+    counts = {"conversations_listed": 60, "conversations_scanned": 58, "conversations_unchanged": 0,
+              "conversations_failed": 0, "claimed_elsewhere": 2}
+    run = RunView(1, 0.0, 10.0, 0.0, 86400.0, (), 50, 3, "llm", False, "completed", counts, None)
+    assert RunHistoryModel._display(run, "counts") == "60 / 58 / 0 / 0 · 2 left to another scan"
+    alone = RunView(2, 0.0, 10.0, 0.0, 86400.0, (), 50, 3, "llm", False, "completed",
+                    {**counts, "claimed_elsewhere": 0, "conversations_scanned": 60}, None)
+    assert RunHistoryModel._display(alone, "counts") == "60 / 60 / 0 / 0"

@@ -136,6 +136,8 @@ def test_progress_view_shows_waits_and_counts(qtbot):
     view.on_progress(ev.Progress(400, 101, 91, 8, 2, 30, True, 51.0))
     assert [row.state for row in view.batches.rows()] == ["finishing", "running"]
     assert "2 batches open" in view.counts.text() and "left" not in view.counts.text()
+    view.on_progress(ev.Progress(400, 102, 91, 8, 2, 30, True, 52.0, elsewhere=1))   # issue 16's team scans
+    assert "2 failed · 1 left to another scan · 30 shipments" in view.counts.text()
     view.on_run_finished(ev.RunFinished(1, ev.RunState.COMPLETED, {}))
     assert view.wait.text() == "" and view.counts.text().startswith("Scan completed.")
 

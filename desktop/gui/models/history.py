@@ -103,8 +103,10 @@ class RunHistoryModel(ColumnTableModel):
             case "state":
                 return outcome(run)
             case "counts":
-                return " / ".join(_count(c, f"conversations_{n}", n) for n in ("listed", "scanned", "unchanged",
-                                                                                 "failed"))
+                counts = " / ".join(_count(c, f"conversations_{n}", n) for n in ("listed", "scanned", "unchanged",
+                                                                                   "failed"))
+                elsewhere = c.get("claimed_elsewhere") or 0   # another desktop's scan committed those
+                return counts + (f" · {elsewhere} left to another scan" if elsewhere else "")
             case "shipments":
                 return f"{_count(c, 'shipments_found', 'shipments')} ({_count(c, 'shipments_new')})"
             case "seconds":
