@@ -24,8 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.export import FRONT_OPEN_URL, front_url  # noqa: F401  -- re-exported: the pane's links
+from desktop.gui.formats import format_time
 from desktop.gui.models.shipments import STATE_LABELS, display
+from desktop.store.history_views import ReviewAction
 from desktop.store.views import ShipmentDetail
+
+#: A review action of the log (`desktop.store.reviewlog.ACTIONS`) as the details pane says it.
+REVIEW_WORDS = {"approve": "approved", "reject": "rejected", "edit": "edited", "destination": "destination set",
+                "dismiss": "dismissed", "retry": "retried", "release": "released from its held group",
+                "reject_held": "rejected with its held group", "undo": "undone"}
 
 FLAG_TEXT = {
     "carrier_disagrees": "the LLM and the engine disagree on the carrier",
@@ -41,6 +48,14 @@ FLAG_TEXT = {
     "scan_cap": "held: this scan's cap of automatic registrations was reached",
     "day_cap": "held: the 24-hour cap of automatic registrations was reached",
 }
+
+
+def _review(state: str, last: ReviewAction | None) -> str:
+    """The review state, and who last acted on it and when (team mode shows whose decision it was)."""
+    said = STATE_LABELS.get(state, state)
+    if last is None:
+        return said
+    return f"{said} ({REVIEW_WORDS.get(last.action, last.action)} by {last.actor}, {format_time(last.at)})"
 
 
 def number_pattern(number: str) -> re.Pattern[str]:
@@ -145,7 +160,7 @@ class DetailsPane(QWidget):
         registration = STATE_LABELS.get(row.registration, row.registration) + (
             f" ({_headline(detail.registration_error)})" if detail.registration_error else "")
         values = {"number": row.number, "carrier": row.carrier, "order": row.order, "supplier": row.supplier,
-                  "destination": destination, "review": STATE_LABELS.get(row.review, row.review),
+                  "destination": destination, "review": _review(row.review, detail.last_review),
                   "registration": registration,
                   "status": status, "customer": customer, "confidence": f"{detail.confidence:.2f} ({detail.extractor or 'unknown'}"
                   f"{', validated' if detail.validated else ''})", "subject": row.subject,

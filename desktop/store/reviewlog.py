@@ -9,7 +9,7 @@ Contracts:
 - `record(action, ids)` is called INSIDE the action's transaction, only for shipments the action changed;
   it writes the rows with `actor.current()` and the time, and bumps the change counter (`changes.bump`),
   so other desktops see the change and its author together.
-- Reads (`last_actions`, `recent`) are in `desktop.store.history_views`.
+- Reads (`review_actions`, `last_reviews`) are in `desktop.store.history_views`.
 - Rows are never updated or deleted; a shipment that is gone keeps its log (no foreign key).
 """
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from desktop.store import dialect, glance
 from desktop.store.history_views import (
     KnownConversations,
+    ReviewAction,
     RunView,
     known_conversations,
     last_completed_scan_until,
+    last_reviews,
     runs,
 )
 from desktop.store.tables import database
@@ -158,6 +160,8 @@ class ShipmentDetail:
     registration_kind: str | None
     latest_event: str | None
     expected_delivery: str | None
+    #: The last review action a person took on it (issue 16's review log), None if none.
+    last_review: ReviewAction | None = None
 
 
 def _where(flt: ShipmentFilter) -> tuple[str, list]:
@@ -313,7 +317,8 @@ def shipment_detail(shipment_id: int) -> ShipmentDetail | None:
         "FROM shipment s LEFT JOIN registration r ON r.shipment_id = s.id WHERE s.id = ?",
         [shipment_id]).fetchone()
     return ShipmentDetail(rows[shipment_id], extra[0] or "", _flags(extra[1]), extra[2] or 0.0, extra[3] or "",
-                          extra[4], extra[5], extra[6], bool(extra[7]), extra[8], extra[9], extra[10], extra[11])
+                          extra[4], extra[5], extra[6], bool(extra[7]), extra[8], extra[9], extra[10], extra[11],
+                          last_reviews([shipment_id]).get(shipment_id))
 
 
 def _flags(raw: str | None) -> tuple[str, ...]:

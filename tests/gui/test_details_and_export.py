@@ -239,3 +239,26 @@ def test_the_details_name_a_registration_error_by_its_first_sentence():
     assert _headline(paused) == "Ship24 quota used up: the Ship24 plan has no shipments left this billing period"
     assert _headline("timeout") == "timeout"
     assert len(_headline("x" * 500)) == 160
+
+
+def test_details_say_who_reviewed_it_last(window, qtbot):
+    """Team mode (issue 16): the pane names the last review action on the shipment, by whom and when."""
+    from desktop.store import actor, history_views, review
+
+    seed_shipments(5)
+    actor.set_name("alice")
+    try:
+        review.approve([4])   # it waits for approval
+        review.reject([4])
+    finally:
+        actor.set_name(None)
+    assert [a.action for a in history_views.review_actions()] == ["reject", "approve"]
+    view = window.shipments
+    window.tabs.setCurrentWidget(view)
+    view.reload()
+    view.wait()
+    view.select_ids([4], current=4)
+    text = view.details.fields["review"].text()
+    assert text.startswith("rejected (rejected by alice, ") and "approved" not in text
+    view.select_ids([1], current=1)
+    assert "by" not in view.details.fields["review"].text()       # never reviewed by a person

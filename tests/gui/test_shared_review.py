@@ -65,7 +65,8 @@ def test_a_review_in_another_desktop_shows_here_with_who_did_it(shared, qtbot):
                         rescan=False)
     """)
     qtbot.waitUntil(lambda: _review_shown(window, sid) == "approved", timeout=SEEN_WITHIN_MS)
-    qtbot.waitUntil(lambda: window.shipments.details.fields["review"].text() == "approved",
+    # The details name whose decision it was.
+    qtbot.waitUntil(lambda: window.shipments.details.fields["review"].text().startswith("approved (approved by Bob, "),
                     timeout=SEEN_WITHIN_MS)
 
     window.tabs.setCurrentWidget(window.history)
