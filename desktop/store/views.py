@@ -22,7 +22,6 @@ from desktop.store.history_views import (
     RunView,
     known_conversations,
     last_completed_scan_until,
-    last_reviews,
     runs,
 )
 from desktop.store.tables import database
@@ -313,12 +312,16 @@ def shipment_detail(shipment_id: int) -> ShipmentDetail | None:
         return None
     extra = database.execute_sql(
         "SELECT s.evidence, s.flags, s.confidence, s.extractor, s.message_id, s.destination_country, "
-        "s.destination_postcode, s.validated, r.last_error, r.kind, s.latest_event, s.expected_delivery "
-        "FROM shipment s LEFT JOIN registration r ON r.shipment_id = s.id WHERE s.id = ?",
-        [shipment_id]).fetchone()
+        "s.destination_postcode, s.validated, r.last_error, r.kind, s.latest_event, s.expected_delivery, "
+        "l.at, l.actor, l.action, s.tracking_number, l.note "
+        "FROM shipment s LEFT JOIN registration r ON r.shipment_id = s.id "
+        # the last review action in the same round trip (a shared database may be far away)
+        "LEFT JOIN review_log l ON l.id = (SELECT MAX(id) FROM review_log WHERE shipment_id = s.id) "
+        "WHERE s.id = ?", [shipment_id]).fetchone()
+    last_review = ReviewAction(extra[12], extra[13], extra[14], shipment_id, *extra[15:]) if extra[12] is not None else None
     return ShipmentDetail(rows[shipment_id], extra[0] or "", _flags(extra[1]), extra[2] or 0.0, extra[3] or "",
                           extra[4], extra[5], extra[6], bool(extra[7]), extra[8], extra[9], extra[10], extra[11],
-                          last_reviews([shipment_id]).get(shipment_id))
+                          last_review)
 
 
 def _flags(raw: str | None) -> tuple[str, ...]:
