@@ -55,6 +55,19 @@ def test_a_shipment_is_never_duplicated(db):
     assert ShipmentRow.get().conversation_id == "cnv_1"
 
 
+def test_one_number_with_two_carriers_is_two_shipments_and_a_bare_one_matches_the_oldest(db):
+    """A stored shipment matches a new report of its number when the couriers agree or either is unknown;
+    a different courier is another parcel (a reused number). Looked up once per conversation."""
+    first = scans.commit_conversation(_ref("cnv_1"), run_id=None, result=_result(_ship("12345678901234")))
+    other = scans.commit_conversation(_ref("cnv_2"), run_id=None, result=_result(_ship("12345678901234", "fedex")))
+    assert other.shipments[0].new and other.shipments[0].shipment_id != first.shipments[0].shipment_id
+    bare = scans.commit_conversation(_ref("cnv_3"), run_id=None, result=_result(_ship("12345678901234", None)))
+    assert not bare.shipments[0].new and bare.shipments[0].shipment_id == first.shipments[0].shipment_id
+    same = scans.commit_conversation(_ref("cnv_4"), run_id=None, result=_result(_ship("12345678901234", "fedex")))
+    assert not same.shipments[0].new and same.shipments[0].shipment_id == other.shipments[0].shipment_id
+    assert ShipmentRow.select().count() == 2
+
+
 def test_commit_is_one_transaction(db, monkeypatch):
     calls = []
 
