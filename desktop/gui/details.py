@@ -25,14 +25,10 @@ from PySide6.QtWidgets import (
 
 from desktop.gui.export import FRONT_OPEN_URL, front_url  # noqa: F401  -- re-exported: the pane's links
 from desktop.gui.formats import format_time
+from desktop.gui.models.history import ACTION_WORDS
 from desktop.gui.models.shipments import STATE_LABELS, display
 from desktop.store.history_views import ReviewAction
 from desktop.store.views import ShipmentDetail
-
-#: A review action of the log (`desktop.store.reviewlog.ACTIONS`) as the details pane says it.
-REVIEW_WORDS = {"approve": "approved", "reject": "rejected", "edit": "edited", "destination": "destination set",
-                "dismiss": "dismissed", "retry": "retried", "release": "released from its held group",
-                "reject_held": "rejected with its held group", "undo": "undone"}
 
 FLAG_TEXT = {
     "carrier_disagrees": "the LLM and the engine disagree on the carrier",
@@ -55,7 +51,7 @@ def _review(state: str, last: ReviewAction | None) -> str:
     said = STATE_LABELS.get(state, state)
     if last is None:
         return said
-    return f"{said} ({REVIEW_WORDS.get(last.action, last.action)} by {last.actor}, {format_time(last.at)})"
+    return f"{said} ({last.actor} {ACTION_WORDS.get(last.action, last.action)}, {format_time(last.at)})"
 
 
 def number_pattern(number: str) -> re.Pattern[str]:

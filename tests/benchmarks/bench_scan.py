@@ -61,14 +61,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from desktop.clients.front import PAGE_LIMIT  # noqa: E402
 from desktop.sim import DEMO_KEYS, SimConfig, start_simulators  # noqa: E402
+from desktop.sim.config import LatencyConfig  # noqa: E402
 from desktop.sim.workspace import generate_workspace  # noqa: E402
 
 BUDGET_SHARE = 0.8          # the app's default share of Front's company budget
 BATCH_SIZE, BATCHES = 50, 3
 CLOCK_OFFSET = 180.0
-PAGE_SIZE = 100             # the Front client's listing page (`desktop.clients.front.PAGE_LIMIT`)
-FRONT_SPREAD = 0.35         # the Front simulator's latency sigma (LatencyConfig's default)
+PAGE_SIZE = PAGE_LIMIT      # the Front client's listing page
+FRONT_SPREAD = LatencyConfig().spread   # the Front simulator's latency sigma (the scenarios keep the default)
 
 
 @dataclass

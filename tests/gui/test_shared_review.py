@@ -66,7 +66,7 @@ def test_a_review_in_another_desktop_shows_here_with_who_did_it(shared, qtbot):
     """)
     qtbot.waitUntil(lambda: _review_shown(window, sid) == "approved", timeout=SEEN_WITHIN_MS)
     # The details name whose decision it was.
-    qtbot.waitUntil(lambda: window.shipments.details.fields["review"].text().startswith("approved (approved by Bob, "),
+    qtbot.waitUntil(lambda: window.shipments.details.fields["review"].text().startswith("approved (Bob approved, "),
                     timeout=SEEN_WITHIN_MS)
 
     window.tabs.setCurrentWidget(window.history)
