@@ -266,16 +266,14 @@ def commit_conversation(ref: ConversationRef, *, run_id: int | None, result: Ext
             row.scan_state, row.error, row.attempts = FAILED, redact(error) or "failed", (row.attempts or 0) + 1
             _save(row)
             return CommitOutcome(ref.id, FAILED)
+        _save(row)                      # first: the shipments reference it
         unique = _unique(result.shipments)
-        # Every unique number yields an outcome (new or already stored), so the row is final before its
-        # shipments are added, and is written once (a shared database far away pays per statement).
-        row.scan_state = OK if unique else NO_SHIPMENTS
+        tally = _Tally(run_id, len(unique), judge)
+        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, tally) for s in unique)
+        row.scan_state = OK if outcomes else NO_SHIPMENTS
         row.scanned_message_id, row.scanned_at, row.error, row.attempts = ref.last_message_id, utcnow(), None, 0
         row.tokens_in, row.truncated = result.tokens_in, result.truncated
-        _save(row)                      # first: the shipments reference it
-        tally = _Tally(run_id, len(unique), judge)
-        stored = _existing_all(unique)
-        outcomes = tuple(_add_shipment(s, ref.id, run_id, result.extractor, tally, stored) for s in unique)
+        _save(row)
         return CommitOutcome(ref.id, row.scan_state, outcomes)
 
 
@@ -305,23 +303,12 @@ def _unique(shipments: Iterable[ExtractedShipment]) -> list[ExtractedShipment]:
     return list(chosen.values())
 
 
-def _existing_all(shipments: list[ExtractedShipment]) -> dict[str, list[ShipmentRow]]:
-    """The stored shipments with any of these numbers, by number, oldest first: one query for a
-    conversation's numbers (`_existing` picks from them)."""
-    numbers = sorted({normalise_number(s.tracking_number) for s in shipments})
-    found: dict[str, list[ShipmentRow]] = {}
-    if numbers:
-        for row in ShipmentRow.select().where(ShipmentRow.tracking_number.in_(numbers)).order_by(ShipmentRow.id):
-            found.setdefault(row.tracking_number, []).append(row)
-    return found
-
-
-def _existing(number: str, courier: str, stored: dict[str, list[ShipmentRow]]) -> ShipmentRow | None:
-    """The stored shipment with this number (the oldest): same courier, or either side without a courier."""
-    for row in stored.get(number, ()):
-        if not courier or row.courier in (courier, ""):
-            return row
-    return None
+def _existing(number: str, courier: str) -> ShipmentRow | None:
+    """The stored shipment with this number: same courier, or either side without a courier."""
+    query = ShipmentRow.select().where(ShipmentRow.tracking_number == number)
+    if courier:
+        query = query.where((ShipmentRow.courier == courier) | (ShipmentRow.courier == ""))
+    return query.order_by(ShipmentRow.id).first()
 
 
 class _Tally:
@@ -334,12 +321,10 @@ class _Tally:
 
     def _count(self) -> AutoCounts:
         """Read when the first new shipment is judged (most conversations have none: no query)."""
-        # Both counts in one statement (a shared database far away pays per statement).
-        this_scan, last_day = database.execute_sql(
-            "SELECT COALESCE(SUM(CASE WHEN run_id = ? THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN found_at >= ? THEN 1 ELSE 0 END), 0) FROM shipment WHERE review_state = ?",
-            [self._run_id, utcnow() - 86400.0, AUTO]).fetchone()
-        return AutoCounts(self._shipments, int(this_scan), int(last_day))
+        auto = ShipmentRow.select().where(ShipmentRow.review_state == AUTO)
+        this_scan = auto.where(ShipmentRow.run == self._run_id).count() if self._run_id is not None else 0
+        last_day = auto.where(ShipmentRow.found_at >= utcnow() - 86400.0).count()
+        return AutoCounts(self._shipments, this_scan, last_day)
 
     def __call__(self, shipment: ExtractedShipment) -> tuple[str, tuple[str, ...]]:
         """(review state, flags to store) as the judge says."""
@@ -351,9 +336,9 @@ class _Tally:
 
 
 def _add_shipment(s: ExtractedShipment, conversation_id: str, run_id: int | None, extractor: str,
-                  judge: _Tally, stored: dict[str, list[ShipmentRow]]) -> ShipmentOutcome:
+                  judge: _Tally) -> ShipmentOutcome:
     number, courier = normalise_number(s.tracking_number), s.courier or ""
-    existing = _existing(number, courier, stored)
+    existing = _existing(number, courier)
     if existing is not None:
         return ShipmentOutcome(existing.id, number, existing.courier, False, None)
     state, flags = judge(s)
