@@ -282,6 +282,12 @@ class Bridge(QObject):
             self.messages.error(f"Retry failed: {exc}")
         self.shipments_changed.emit()
 
+    def hand_approval(self) -> bool:
+        """Whether only approved shipments register (the worker's setting, else the saved one)."""
+        if self.worker is not None:
+            return bool(self.worker.approve_all_by_hand)
+        return bool(getattr(self.services.settings, "approve_all_by_hand", False))
+
     def resume_registration(self) -> None:
         """Lift a registration pause (quota renewed, key fixed)."""
         if self.worker is None:

@@ -177,11 +177,8 @@ class RetryView(QWidget):
         self._show_current()
 
     def hand_approval(self) -> bool:
-        """Whether only approved shipments register (the worker's setting, else the saved one)."""
-        worker = getattr(self.bridge, "worker", None)
-        if worker is not None:
-            return bool(worker.approve_all_by_hand)
-        return bool(getattr(self.bridge.services.settings, "approve_all_by_hand", False))
+        """Whether only approved shipments register (`Bridge.hand_approval`)."""
+        return self.bridge.hand_approval()
 
     def set_paused(self, reason: str | None) -> None:
         self.banner.setText(f"Registration is paused: {reason}" if reason else "")

@@ -12,13 +12,16 @@ replace; an empty field leaves that field of each shipment as it is. Saving goes
 
 from __future__ import annotations
 
+from collections import Counter
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu
 
 from desktop.gui.details import carrier_url
 from desktop.gui.formats import plural
-from desktop.store import review
+from desktop.store import outbox, review
+from desktop.store.views import ShipmentView
 
 #: (name, menu text) in menu order; None = a separator.
 MENU: tuple[tuple[str, str] | None, ...] = (
@@ -26,6 +29,45 @@ MENU: tuple[tuple[str, str] | None, ...] = (
     ("open_front", "Open in &Front"), ("open_carrier", "Open &carrier page"), None,
     ("approve", "&Approve"), ("reject", "&Reject"), ("edit", "&Edit…"), None,
     ("destination", "Set &destination…"), ("retry", "Re&try registration now"))
+
+
+#: Why a selected shipment's registration cannot be retried, in the order the message names them.
+RETRY_REFUSALS = {
+    "approval": "{n} wait{s} for approval (approve {them} with A to register {them})",
+    "registered": "{n} {is_} registered already",
+    "dismissed": "{n} {is_} rejected or dismissed (never registered)",
+    "other": "{n} {is_} not waiting to register",
+}
+
+
+def split_for_retry(rows: list[ShipmentView], hand_approval: bool) -> tuple[list[int], Counter[str]]:
+    """The shipments among `rows` whose registration a retry moves now, and the others counted by reason
+    (keys of `RETRY_REFUSALS`). A retried row the worker would not send (it waits for a person's approval)
+    is not "retried": saying so would be the app claiming work it does not do."""
+    movable: list[int] = []
+    refused: Counter[str] = Counter()
+    for row in rows:
+        if row.registration == outbox.REGISTERED:
+            refused["registered"] += 1
+        elif row.registration == outbox.DISMISSED or row.review == "rejected":
+            refused["dismissed"] += 1
+        elif row.registration == outbox.WAITING_APPROVAL or (hand_approval and row.review != "approved"):
+            refused["approval"] += 1
+        elif row.registration in outbox.RETRYABLE_STATES:
+            movable.append(row.id)
+        else:
+            refused["other"] += 1
+    return movable, refused
+
+
+def refusal_text(refused: Counter[str]) -> str:
+    """"2 wait for approval (...), 1 is registered already": the reasons of `split_for_retry`."""
+    parts = []
+    for reason, template in RETRY_REFUSALS.items():
+        if n := refused[reason]:
+            parts.append(template.format(n=f"{n:,}", s="s" if n == 1 else "", is_="is" if n == 1 else "are",
+                                         them="it" if n == 1 else "them"))
+    return ", ".join(parts)
 
 
 class ShipmentActions:
@@ -66,7 +108,16 @@ class ShipmentActions:
         menu.findChild(QAction, "edit").setEnabled(count == 1)
         menu.findChild(QAction, "open_front").setEnabled(self.view.details.front_link is not None)
         menu.findChild(QAction, "open_carrier").setEnabled(self.view.details.carrier_link is not None)
+        self._enable_retry(menu.findChild(QAction, "retry"))
         return menu
+
+    def _enable_retry(self, action: QAction) -> None:
+        """Enabled when a selected shipment can be retried; otherwise its status tip says why not."""
+        rows = self._selected_rows()
+        movable, refused = split_for_retry(rows, self._hand_approval())
+        action.setEnabled(bool(movable) or len(rows) < len(self.view.selected_ids()))
+        if not action.isEnabled():
+            action.setStatusTip(f"Nothing to retry: {refusal_text(refused)}.")
 
     def _show_menu(self, pos: QPoint) -> None:
         menu = self.menu_at(pos)
@@ -144,6 +195,25 @@ class ShipmentActions:
         return dialog.values() if dialog.exec() else None
 
     def retry(self) -> None:
-        """Retry the selected shipments' registrations now (those that wait or failed)."""
-        if ids := self.view.selected_ids():
-            self.view.bridge.retry(ids)
+        """Retry the selected shipments' registrations now (those queued, failed or paused), and say how
+        many that is and why the others are not (waiting for approval, registered, rejected)."""
+        ids = self.view.selected_ids()
+        if not ids:
+            return
+        rows = self._selected_rows()
+        movable, refused = split_for_retry(rows, self._hand_approval())
+        movable += list(set(ids) - {row.id for row in rows})   # rows no longer shown: the store decides
+        messages = self.view.bridge.messages
+        if not movable:
+            messages.warning(f"Nothing to retry: {refusal_text(refused)}.")
+            return
+        self.view.bridge.retry(movable)
+        if getattr(self.view.bridge, "worker", None) is None:
+            return   # the bridge said why nothing happens (no Ship24 key)
+        text = f"Retrying {plural(len(movable), 'registration')} now."
+        if refused:
+            text += f" Not retried: {refusal_text(refused)}."
+        messages.info(text)
+
+    def _hand_approval(self) -> bool:
+        return self.view.bridge.hand_approval()

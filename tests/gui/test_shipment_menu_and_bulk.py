@@ -131,3 +131,41 @@ def test_bulk_destination_and_retry_on_the_selection(window, services, qtbot):
                                 for i in retry_ids), timeout=15_000)
     assert services.sims.ship24.log.trackers_created - created == 2
     assert RegistrationRow.get(RegistrationRow.shipment == ids[3]).state == outbox.FAILED
+
+
+def test_retry_says_which_shipments_it_cannot_move_and_why(window, services, qtbot):
+    """Retry moves only registrations the worker will send; a shipment waiting for approval, a registered
+    one and a rejected one are counted with their reason instead of being "retried" silently."""
+    view = _view(window, 8)                             # every row pending, waiting for approval
+    messages = window.bridge.messages
+    failed, registered, rejected = (view.model.shipment_id(r) for r in (0, 1, 2))
+    database.execute_sql("UPDATE shipment SET review_state = 'approved' WHERE id IN (?, ?)", [failed, registered])
+    database.execute_sql("UPDATE shipment SET review_state = 'rejected' WHERE id = ?", [rejected])
+    database.execute_sql("UPDATE registration SET state = 'failed', kind = 'temporary', attempts = 1, "
+                         "next_attempt_at = 9e12, last_error = 'HTTP 503' WHERE shipment_id = ?", [failed])
+    database.execute_sql("UPDATE registration SET state = 'registered', tracker_id = 'trk_y' WHERE shipment_id = ?",
+                         [registered])
+    database.execute_sql("UPDATE registration SET state = 'dismissed' WHERE shipment_id = ?", [rejected])
+    view.reload()
+    view.wait()
+    pending = [view.model.shipment_id(r) for r in range(8)
+               if view.model.shipment_id(r) not in (failed, registered, rejected)][:2]
+
+    _select(view, [view.model.row_of(i) for i in pending])
+    retry = _menu(view, view.model.row_of(pending[0])).findChild(QAction, "retry")
+    assert not retry.isEnabled()
+    assert retry.statusTip() == "Nothing to retry: 2 wait for approval (approve them with A to register them)."
+    view.retry_button.click()                           # the button (no menu) says the same
+    assert messages.history[-1].level == "warning" and messages.history[-1].text == retry.statusTip()
+    assert {RegistrationRow.get(RegistrationRow.shipment == i).state for i in pending} == {"waiting_approval"}
+
+    created = services.sims.ship24.log.trackers_created
+    _select(view, [view.model.row_of(i) for i in (failed, registered, rejected, pending[0])])
+    assert _menu(view, view.model.row_of(failed)).findChild(QAction, "retry").isEnabled()
+    view.retry_button.click()
+    assert messages.history[-1].text == (
+        "Retrying 1 registration now. Not retried: 1 waits for approval (approve it with A to register it), "
+        "1 is registered already, 1 is rejected or dismissed (never registered).")
+    qtbot.waitUntil(lambda: RegistrationRow.get(RegistrationRow.shipment == failed).state == outbox.REGISTERED,
+                    timeout=15_000)
+    assert services.sims.ship24.log.trackers_created - created == 1
