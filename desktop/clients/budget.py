@@ -77,6 +77,7 @@ class Budget:
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self.in_flight = 0.0             # cost sent and not yet settled
+        self.waiting = 0.0               # cost of the callers waiting in `acquire`
         self._paused_until = 0.0
         self._pause_reason = ""
         # window model
@@ -199,8 +200,34 @@ class Budget:
             return None                     # the answers in flight will say what this window has left
         return min(max(self._window_end - now, 0.0) + RESET_MARGIN, self.window + RESET_MARGIN)
 
+    def time_for(self, cost: float) -> float | None:
+        """Seconds until `cost` more units could all have gone (0: now), assuming nobody else spends any;
+        None while only an answer can tell (no limit or window known yet). For a scan's time left."""
+        now = self._clock()
+        paused = max(0.0, self._paused_until - now)
+        if self.unlimited or cost <= 0:
+            return paused
+        if not self.limit:
+            return None
+        lacking = cost - max(0.0, self.available(now))
+        if lacking <= 1e-9:
+            return paused
+        if self.model == "bucket":
+            return max(paused, lacking / self.rate)
+        if self._window_end is None:
+            return None
+        windows = math.ceil(lacking / self.capacity - 1e-9)
+        return max(paused, max(self._window_end - now, 0.0) + (windows - 1) * self.window)
+
     async def acquire(self, cost: float = 1.0) -> Ticket:
         """Wait (first come, first served) until `cost` fits, then take it."""
+        self.waiting += cost
+        try:
+            return await self._acquire(cost)
+        finally:
+            self.waiting -= cost
+
+    async def _acquire(self, cost: float) -> Ticket:
         async with self._lock:
             reported = 0.0
             while (wait := self.delay(cost)) != 0.0:

@@ -77,6 +77,11 @@ class FrontPacer:
         search = await self.search.acquire() if kind == "search" else None
         return FrontTicket(kind, resource, await self.company.acquire(), search)
 
+    def time_for(self, more: int) -> float | None:
+        """Seconds until the requests now waiting for the company budget and `more` after them could all
+        have gone (None while Front has not told the limit): the budget's part of a scan's time left."""
+        return self.company.time_for(self.company.waiting + more)
+
     def done(self, ticket: FrontTicket, headers: Mapping[str, str] | None, received_at: float | None = None
              ) -> None:
         """The request finished (any outcome, even an exception); learn from its headers if it had any."""

@@ -6,8 +6,14 @@ A scan ends when two things are over:
 2. the tail: the conversations still running when the last one started. Answer times have a heavy tail,
    so the slowest of them, not the average, decides the end.
 
-`Eta` is fed each conversation's start and end; `seconds_left(expected_total)` is the later of:
-- throughput: `(still to start) / (completions per second so far)`, plus a typical answer time;
+`Eta` is fed each conversation's start and end, and, when it holds its slot while it waits (for Front's
+budget, then its fetch), when its messages are in hand (`conversation_served`): its answer time counts
+from then. A conversation held 40 s by the budget is not a 40 s answer: counted as one, the tail read as
+enormous (the demo scan's ETA said 15 s left for a scan that ended 0.1 s later). The wait is the budget's,
+and `budget_wait(n)` (the Front client's pacer) says how long the budget keeps the waiting ones and n more.
+`seconds_left(expected_total)` is the later of:
+- throughput: `(still to start) / (completions per second so far)`, or the budget's wait for them and
+  the waiting ones when that is longer, plus a typical answer time;
 - tail: answer times follow a log-normal, fitted to the answers so far with the conversations still
   running counted as "at least this long" (censored: the quick answers come back first, so a plain fit
   would never see the slow ones); the end is when the slowest of the conversations still to finish is
@@ -45,8 +51,11 @@ _NORMAL = NormalDist()
 @dataclass
 class Eta:
     clock: Callable[[], float]
+    #: Seconds until the requests now waiting for the budget and n more could all have gone (None: unknown).
+    budget_wait: Callable[[int], float | None] | None = None
     started_at: float = field(default=0.0)
-    _running: dict[str, float] = field(default_factory=dict)
+    _running: dict[str, float] = field(default_factory=dict)  # served conversations: when served
+    _waiting: set[str] = field(default_factory=set)          # started, holding a slot, not served yet
     _logs: list[float] = field(default_factory=list)        # log answer times of finished conversations
     _asked_logs: list[float] = field(default_factory=list)  # the same, of those that waited for an LLM answer
     _started: int = 0
@@ -59,9 +68,19 @@ class Eta:
     def __post_init__(self) -> None:
         self.started_at = self.clock()
 
-    def conversation_started(self, key: str) -> None:
+    def conversation_started(self, key: str, *, waiting: bool = False) -> None:
+        """`waiting`: it holds its slot but is served later (`conversation_served`)."""
         self._started += 1
-        self._running[key] = self.clock()
+        if waiting:
+            self._waiting.add(key)
+        else:
+            self._running[key] = self.clock()
+
+    def conversation_served(self, key: str) -> None:
+        """Its messages are in hand: its answer time counts from now."""
+        if key in self._waiting:
+            self._waiting.discard(key)
+            self._running[key] = self.clock()
 
     def conversation_finished(self, key: str, worked: bool = True, asked: bool = False) -> None:
         """`worked`: the conversation was read (an unchanged one costs nothing and tells nothing);
@@ -70,6 +89,7 @@ class Eta:
         tail is far longer than either (the week benchmark's ETA said 18 s for a 6 s scan). The tail is
         fitted to the answers of the asked ones, once there are enough of them."""
         self._finished += 1
+        self._waiting.discard(key)   # never served (unchanged, or its fetch failed): no answer time
         if self._first_end is None:
             self._first_end = self.clock()
         began = self._running.pop(key, None)
@@ -86,24 +106,32 @@ class Eta:
         if self._finished == 0 or elapsed <= 0:
             return None
         to_start = max(0, expected_total - self._started)
-        if not to_start and not self._running:
+        if not to_start and not self._running and not self._waiting:
             return 0.0
         if self._typical is None or now - self._typical[0] >= REFIT_EVERY:
             self._typical = (now, math.exp(statistics.median(self._logs)) if self._logs else 0.0)
         typical = self._typical[1]
-        starting = to_start / self._rate(now, elapsed)          # until the last one has started
-        throughput = starting + (typical if to_start else 0.0)
+        starting = self._starting(to_start, now, elapsed)       # until the last one is served
+        pending = to_start + len(self._waiting)                 # not served yet
+        throughput = starting + (typical if pending else 0.0)
         if len(self._logs) < MIN_SAMPLES:
             return throughput
         since_fit = now - self._tail_end[0] if self._tail_end is not None else math.inf
         if since_fit >= REFIT_EVERY or (since_fit >= REFIT_MIN_INTERVAL
                                          and len(self._logs) >= self._tail_answers * (1 + REFIT_GROWTH) + 1):
-            self._tail_end = (now, self._predict_tail(now, to_start, starting))
+            self._tail_end = (now, self._predict_tail(now, pending, starting))
             self._tail_answers = len(self._logs)
         # The fit extrapolates; what has been seen bounds it: a pending answer is not expected to take
         # more than TAIL_STRETCH times the longest one seen so far (answered, or still running).
         seen = max(math.exp(max(self._logs)), max((now - b for b in self._running.values()), default=0.0))
         return max(throughput, min(self._tail_end[1] - now, starting + TAIL_STRETCH * seen))
+
+    def _starting(self, to_start: int, now: float, elapsed: float) -> float:
+        """Seconds until the last conversation is served: slots free at the completion rate, and the
+        budget lets the waiting ones and those still to start go (when it is known)."""
+        starting = to_start / self._rate(now, elapsed)
+        budget = self.budget_wait(to_start) if self.budget_wait is not None else None
+        return max(starting, budget) if budget is not None else starting
 
     def _rate(self, now: float, elapsed: float) -> float:
         """Completions per second. Nothing finishes during the first answer time, so once answers come
@@ -115,18 +143,18 @@ class Eta:
         return self._finished / elapsed
 
     # -- the tail ---------------------------------------------------------------------------------------
-    def _predict_tail(self, now: float, to_start: int, throughput: float) -> float:
+    def _predict_tail(self, now: float, pending: int, throughput: float) -> float:
         ages = [max(now - began, 1e-3) for began in self._running.values()]
         logs = self._asked_logs if len(self._asked_logs) >= MIN_SAMPLES else self._logs
         # Running conversations count as "at least this long" once they are older than the median answer:
         # the quick answers come back first, and a fit to them alone would never see the slow ones coming.
         middle = statistics.median(logs)
         mu, sigma = censored_fit(logs, [math.log(a) for a in ages if math.log(a) > middle])
-        # Few points stand for many (this runs on the event loop): the running ones by their ages, the ones
-        # still to start spread evenly over the throughput phase.
+        # Few points stand for many (this runs on the event loop): the served ones by their ages, the ones
+        # not served yet spread evenly over the throughput phase.
         ages, age_weight = _spread(sorted(ages), SAMPLE_POINTS)
-        starts = [now + throughput * (i + 0.5) / SAMPLE_POINTS for i in range(SAMPLE_POINTS)] if to_start else []
-        weight = to_start / SAMPLE_POINTS
+        starts = [now + throughput * (i + 0.5) / SAMPLE_POINTS for i in range(SAMPLE_POINTS)] if pending else []
+        weight = pending / SAMPLE_POINTS
 
         def expected_unfinished(t: float) -> float:
             """-log P(all done by t): the hazard of the pending answers, summed."""

@@ -237,7 +237,8 @@ class Scanner:
     async def _scan(self, run: _Run) -> None:
         params = run.params
         gauge = getattr(getattr(self._llm, "stats", None), "in_flight", None)
-        run.eta = Eta(self._clock)
+        pacer = getattr(self._front, "pacer", None)   # the ETA asks Front's budget how long it keeps them
+        run.eta = Eta(self._clock, budget_wait=getattr(pacer, "time_for", None))
         run.window = window = ConversationWindow(params.batch_size * params.concurrent_batches, self._clock,
                                                  {"llm": gauge} if gauge is not None else None)
         queue: asyncio.Queue[Batch | None] = asyncio.Queue()
@@ -298,7 +299,7 @@ class Scanner:
 
     async def _in_batch(self, run: _Run, batch: Batch, ref: ConversationRef, needs_scan: bool) -> None:
         assert run.eta is not None
-        run.eta.conversation_started(ref.id)
+        run.eta.conversation_started(ref.id, waiting=True)
         self._emit(ConversationStarted(ref.id, batch.number))
         assert self._lane is not None
         taken = await run.claims.take(ref) if needs_scan else "done"
@@ -366,6 +367,8 @@ class Scanner:
                 warm_up()
         try:
             _resolved, messages = await self._front.conversation_messages(ref.id)
+            assert run.eta is not None
+            run.eta.conversation_served(ref.id)
             if not messages:
                 return ExtractionResult((), self._extractor.name), None
             result = await self._extractor.extract(Conversation(ref, tuple(messages)))

@@ -126,6 +126,40 @@ def test_a_wrong_reset_never_holds_longer_than_the_window():
     assert budget.delay() == pytest.approx(6.0 + RESET_MARGIN)
 
 
+def test_time_for_says_how_many_windows_a_need_spans():
+    """What a scan's ETA asks (`Budget.time_for`): the units still ours go now, the rest at the reset and
+    at each window after it; the waiting callers count before the asked ones (`FrontPacer.time_for`)."""
+    clock = FakeClock()
+    budget = front_like(clock)
+    assert budget.time_for(10) is None                 # no limit known before the probe's answer
+    answer(budget, take(budget, 1), 99, limit=100, reset_in=30.0, key=5000.0)
+    assert budget.time_for(79) == 0.0                  # our 80, less the probe
+    assert budget.time_for(80) == pytest.approx(30.0)  # one more: at the reset
+    assert budget.time_for(79 + 160) == pytest.approx(30.0 + 60.0)
+    assert budget.time_for(79 + 161) == pytest.approx(30.0 + 120.0)
+    bucket = Budget("OpenAI requests", model="bucket", window=60.0, limit=600, clock=clock)
+    take(bucket, 600)
+    assert bucket.time_for(30) == pytest.approx(3.0)   # refills 10 a second
+
+
+def test_callers_waiting_in_acquire_are_counted_until_they_go():
+    clock = FakeClock()
+    budget = front_like(clock)
+    answer(budget, take(budget, 1), 99, limit=100, reset_in=30.0, key=5000.0)
+    take(budget, 79)
+
+    async def main() -> None:
+        waiter = asyncio.create_task(budget.acquire())
+        await asyncio.sleep(0)
+        assert budget.waiting == 1.0
+        clock.now += 30.0 + RESET_MARGIN
+        budget.set_limit(100)                           # wakes the waiter: a new window
+        await asyncio.wait_for(waiter, 1.0)
+        assert budget.waiting == 0.0
+
+    asyncio.run(main())
+
+
 def test_bucket_spends_what_is_there_then_goes_at_the_refill_rate():
     clock = FakeClock()
     budget = Budget("OpenAI requests", model="bucket", window=60.0, limit=600, clock=clock)
