@@ -12,16 +12,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from desktop.clients.llm_params import REASONING_ALLOWANCE, is_reasoning
 from desktop.core.storecalls import store_call
 from desktop.store import views
 
-#: USD per million tokens (input, output); unknown models show no cost rather than a wrong one.
+#: USD per million tokens (input, output), OpenAI's standard API prices; unknown models show no cost
+#: rather than a wrong one. The gpt-5.4 family (the app's default, gpt-5.4-mini) as published in 2026.
 PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00), "gpt-4.1-nano": (0.10, 0.40),
     "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-5-mini": (0.25, 2.00), "gpt-5-nano": (0.05, 0.40),
+    "gpt-5.4-mini": (0.75, 4.50), "gpt-5.4-nano": (0.20, 1.25), "gpt-5.4": (2.50, 15.00),
 }
 #: Mean input tokens per conversation before this database has measured any.
 DEFAULT_TOKENS_IN = 1500
+#: Output tokens of an answer (the shipments' JSON). A reasoning model also bills its reasoning as output:
+#: from none to the allowance each call reserves for it, so its cost is shown as that range.
 TOKENS_OUT = 150
 #: Front's smallest plan allows 50 requests a minute; used until the client knows the real limit.
 FRONT_MIN_LIMIT_PER_MINUTE = 50
@@ -45,9 +50,16 @@ class Estimate:
     minutes: float
     #: Requests our share of one window allows at once (the first ones go without waiting).
     front_at_once: float = 0.0
+    #: A reasoning model's cost with every call spending its whole reasoning allowance (else None).
+    cost_high_usd: float | None = None
 
     def lines(self) -> list[str]:
-        cost = f"about ${self.cost_usd:.2f}" if self.cost_usd is not None else "cost unknown for this model"
+        if self.cost_usd is None:
+            cost = "cost unknown for this model"
+        elif self.cost_high_usd is not None and self.cost_high_usd > self.cost_usd:
+            cost = f"about ${self.cost_usd:.2f}–{self.cost_high_usd:.2f}, as much as the model reasons"
+        else:
+            cost = f"about ${self.cost_usd:.2f}"
         llm = (f"Up to {self.llm_calls:,} LLM calls, about {self.tokens_in + self.tokens_out:,} tokens ({cost})"
                if self.llm_calls else "No LLM calls (rules extractor, or nothing to read)")
         return [
@@ -77,10 +89,12 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
     tokens_in = int(llm_calls * (average_tokens or DEFAULT_TOKENS_IN))
     tokens_out = llm_calls * TOKENS_OUT
     price = PRICES.get(model)
-    if not llm_calls:
-        cost: float | None = 0.0
-    else:
-        cost = None if price is None else (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
+    cost: float | None = 0.0 if not llm_calls else None
+    cost_high: float | None = None
+    if llm_calls and price is not None:
+        cost = (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
+        if is_reasoning(model):
+            cost_high = cost + llm_calls * REASONING_ALLOWANCE * price[1] / 1_000_000
     pages = max(1, searches, math.ceil(total / SEARCH_PAGE))
     requests = pages + to_scan
     rate = max(1.0, (limit_per_minute or FRONT_MIN_LIMIT_PER_MINUTE) * budget_share)
@@ -90,7 +104,7 @@ def compute_estimate(total: int, unchanged: int, *, extractor: str, model: str, 
     latency_minutes = (pages * front_answer + front_answer + (llm_answer if llm_calls else 0.0)
                        + answers / max(1, concurrency)) / 60.0
     return Estimate(total, unchanged, to_scan, llm_calls, tokens_in, tokens_out, cost, requests, rate,
-                    max(front_minutes, latency_minutes), front_at_once=at_once)
+                    max(front_minutes, latency_minutes), front_at_once=at_once, cost_high_usd=cost_high)
 
 
 async def front_total(front, since: float, until: float, inboxes: tuple[str, ...]) -> int:

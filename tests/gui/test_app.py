@@ -75,6 +75,12 @@ def test_estimate_arithmetic():
     assert rules.unchanged == 10 and rules.llm_calls == 0 and rules.cost_usd == 0
     mystery = compute_estimate(5, 0, extractor="llm", model="mystery", average_tokens=None, budget_share=1)
     assert mystery.cost_usd is None and "cost unknown" in mystery.lines()[1]
+    # The default model reasons: billed as output, from none to the allowance each call reserves.
+    default = compute_estimate(72, 0, extractor="llm", model="gpt-5.4-mini", average_tokens=1650, budget_share=0.8)
+    assert default.cost_usd == pytest.approx((72 * 1650 * 0.75 + 72 * 150 * 4.50) / 1e6)
+    assert default.cost_high_usd == pytest.approx(default.cost_usd + 72 * 1000 * 4.50 / 1e6)
+    assert "(about $0.14–0.46, as much as the model reasons)" in default.lines()[1]
+    assert est.cost_high_usd is None and "(about $0.13)" in est.lines()[1]    # gpt-4.1-mini does not reason
 
 
 def test_presets():
