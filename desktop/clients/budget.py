@@ -196,6 +196,8 @@ class Budget:
             return None
         if self.model == "bucket":
             return min(lacking / self.rate, self.window)
+        # Once anything was sent our window has an end (`_take`, `_new_window`): with no answer to come, the
+        # wait is for that end, never for an answer that nothing in flight can bring.
         if self._window_end is None or (math.isinf(self._low) and self.in_flight > 0):
             return None                     # the answers in flight will say what this window has left
         return min(max(self._window_end - now, 0.0) + RESET_MARGIN, self.window + RESET_MARGIN)
@@ -250,8 +252,11 @@ class Budget:
             self._refill(now)
             self._level -= cost
         self._window_sent += cost
-        if self.model == "window" and self.limit and self._window_end is None:
+        if self.model == "window" and self._window_end is None:
             # No answer has named the server's window yet: ours starts now, so it cannot end before theirs.
+            # Also for the probe, sent while the limit is unknown: its answer may teach the limit without
+            # naming the window (a 5xx or a proxy's 429 carries no budget headers), and a window that never
+            # started would hold the next request for an answer that nothing in flight can bring.
             self._window_end = now + self.window
         return Ticket(cost, self._window_no)
 
@@ -290,7 +295,8 @@ class Budget:
 
     def _new_window(self, end: float | None, key: float | None) -> None:
         self._window_no += 1
-        self._window_end = end
+        # A window named without its end ends within one window from now: the end stays known (see `delay`).
+        self._window_end = end if end is not None else self._clock() + self.window
         self._window_key = key
         self._window_sent = 0.0
         self._low = _INF

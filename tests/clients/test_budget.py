@@ -160,6 +160,23 @@ def test_callers_waiting_in_acquire_are_counted_until_they_go():
     asyncio.run(main())
 
 
+def test_a_probe_answered_without_budget_headers_waits_one_window_at_most():
+    """Ship24's bulk budget (3/s, half of it before a window's first answer). The probe's answer carried no
+    budget headers (a 5xx, a proxy's 429), so the client adopts the documented limit and no answer names the
+    window. The next request waits for the end of the window the probe opened: it once waited for an answer
+    that no request in flight could bring, for ever (the registration worker stuck in drain_once)."""
+    clock = FakeClock()
+    budget = Budget("Ship24 bulk budget", model="window", window=1.0, blind=0.5, clock=clock)
+    probe = take(budget, 1)[0]
+    budget.settle(probe)
+    budget.set_limit(3.0)            # what `Ship24Client._observe_limits` does without headers
+    budget.observe(probe, None)
+    clock.now += 0.2
+    assert budget.delay() == pytest.approx(0.8 + RESET_MARGIN)
+    clock.now += 0.8 + RESET_MARGIN
+    take(budget, 1)
+
+
 def test_bucket_spends_what_is_there_then_goes_at_the_refill_rate():
     clock = FakeClock()
     budget = Budget("OpenAI requests", model="bucket", window=60.0, limit=600, clock=clock)

@@ -262,6 +262,24 @@ def test_remaining_zero_holds_the_next_request():
     assert create_delay > 0.5 and other_delay == 0
 
 
+def test_a_first_429_without_budget_headers_holds_the_endpoint_only_for_its_retry_after():
+    """A proxy's bare 429 (Retry-After only) answers the first request to the couriers endpoint (1/s):
+    the retry goes once the pause and the window it opened are over, instead of waiting for ever for an
+    answer that would name the window."""
+    answers = iter([httpx.Response(429, text="Too many requests", headers={"Retry-After": "1"}),
+                    httpx.Response(200, json={"data": {"couriers": [{"courierCode": "ups"}]}})])
+
+    def handler(request):
+        return next(answers)
+
+    async def go(client):
+        with pytest.raises(RateLimited):
+            await client.couriers()
+        return await asyncio.wait_for(client.couriers(), 5)
+    couriers, client = call(handler, go)
+    assert couriers == [{"courierCode": "ups"}] and client.stats.requests == 2
+
+
 def test_legacy_reset_header_is_an_epoch():
     import time
 
