@@ -50,14 +50,17 @@ def _message(cid: str, j: int, at: float, index: int) -> SimMessage:
 
 
 @contextlib.contextmanager
-def front_server(conversations: int = 300, *, per_minute: int, window_seconds: float = 3.0):
-    """A Front simulator over a synthetic workspace with a time-scaled budget; yields (server, workspace)."""
+def front_server(conversations: int = 300, *, per_minute: int, window_seconds: float = 3.0,
+                 latency_ms: float = 0.0):
+    """A Front simulator over a synthetic workspace with a time-scaled budget and answers that take
+    `latency_ms` (none by default); yields (server, workspace)."""
     from desktop.sim import SimConfig, SimServer
     from desktop.sim.front import FrontService
 
     workspace = synthetic_workspace(conversations)
     config = SimConfig.for_tests().front
     config.rate_limit_per_minute, config.window_seconds = per_minute, window_seconds
+    config.latency.median_ms = latency_ms
     server = SimServer(FrontService(workspace, config)).start()
     try:
         yield server, workspace
