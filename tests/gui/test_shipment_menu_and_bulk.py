@@ -3,6 +3,8 @@ real window with the worker registering at the Ship24 simulator."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 
@@ -137,6 +139,11 @@ def test_retry_says_which_shipments_it_cannot_move_and_why(window, services, qtb
     """Retry moves only registrations the worker will send; a shipment waiting for approval, a registered
     one and a rejected one are counted with their reason instead of being "retried" silently."""
     view = _view(window, 8)                             # every row pending, waiting for approval
+    # The worker may have claimed a seeded row before _view made them all wait: let that attempt end (it
+    # registers that one), then make them all wait again, so the count below is this test's own.
+    qtbot.waitUntil(lambda: not RegistrationRow.select().where(RegistrationRow.lease_until >= time.time()).count(),
+                    timeout=15_000)
+    database.execute_sql("UPDATE registration SET state = 'waiting_approval', kind = NULL, last_error = NULL")
     messages = window.bridge.messages
     failed, registered, rejected = (view.model.shipment_id(r) for r in (0, 1, 2))
     database.execute_sql("UPDATE shipment SET review_state = 'approved' WHERE id IN (?, ?)", [failed, registered])
