@@ -113,8 +113,8 @@ class ShipmentActions:
 
     def _enable_retry(self, action: QAction) -> None:
         """Enabled when a selected shipment can be retried; otherwise its status tip says why not."""
-        rows = self._selected_rows()
-        movable, refused = split_for_retry(rows, self._hand_approval())
+        rows = self._selected_rows(wait=False)     # the menu opens at once: rows not loaded count as movable
+        movable, refused = split_for_retry(rows, self.view.bridge.hand_approval())
         action.setEnabled(bool(movable) or len(rows) < len(self.view.selected_ids()))
         if not action.isEnabled():
             action.setStatusTip(f"Nothing to retry: {refusal_text(refused)}.")
@@ -140,9 +140,12 @@ class ShipmentActions:
 
     # ------------------------------------------------------------------ copy and open
 
-    def _selected_rows(self):
+    def _selected_rows(self, wait: bool = True):
+        """The selected rows' views; with `wait=False` only those whose page is loaded (nothing is read)."""
         model = self.view.model
-        rows = (model.row(model.row_of(sid)) for sid in self.view.selected_ids())
+        positions = {sid: i for i, sid in enumerate(model.ids())}   # row_of per id scans the ids: quadratic
+        fetch = model.row if wait else model.row_if_loaded
+        rows = (fetch(positions.get(sid)) for sid in self.view.selected_ids())
         return [row for row in rows if row is not None]
 
     def copy_numbers(self) -> None:
@@ -201,7 +204,7 @@ class ShipmentActions:
         if not ids:
             return
         rows = self._selected_rows()
-        movable, refused = split_for_retry(rows, self._hand_approval())
+        movable, refused = split_for_retry(rows, self.view.bridge.hand_approval())
         movable += list(set(ids) - {row.id for row in rows})   # rows no longer shown: the store decides
         messages = self.view.bridge.messages
         if not movable:
@@ -214,6 +217,3 @@ class ShipmentActions:
         if refused:
             text += f" Not retried: {refusal_text(refused)}."
         messages.info(text)
-
-    def _hand_approval(self) -> bool:
-        return self.view.bridge.hand_approval()

@@ -257,6 +257,12 @@ class ShipmentTableModel(ColumnTableModel):
 
     # ------------------------------------------------------------------ loading pages
 
+    def row_if_loaded(self, row: int | None) -> views.ShipmentView | None:
+        """The row at `row` if its page is loaded, else None (its page is asked for): never waits."""
+        if row is None or not 0 <= row < len(self._ids):
+            return None
+        return self._cached_row(row)
+
     def _cached_row(self, row: int) -> views.ShipmentView | None:
         """The row if its page is loaded; else None, and its page is asked for."""
         page = row // self.PAGE_SIZE
